@@ -1,0 +1,1 @@
+"""Built-in spacedsl plugins."""

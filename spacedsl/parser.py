@@ -1,0 +1,459 @@
+"""Text to syntax tree: the Lark parser, its post-lexer, and error reporting.
+
+The grammar is ``grammars/spacedsl.lark``; it ships inside the wheel as
+``spacedsl/grammars/spacedsl.lark``. The parser is built once.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import math
+import pathlib
+
+import lark
+from lark import Token, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .errors import DSLError, DSLSemanticError, DSLSyntaxError
+
+MAX_NESTING = 64  # brackets, parentheses and braces open at once
+MAX_DEPTH = 150  # depth of the parse tree (long operator chains, not not not ...)
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+
+_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+_HUMAN = {
+    "$END": "the end of the input", "_NL": "a newline", "SEMICOLON": "';'",
+    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "NEG_INT": "a number",
+    "NEG_FLOAT": "a number", "STRING": "a string", "TRUE": "true", "FALSE": "false",
+    "NONE": "none", "TYPE": "'int' or 'float'", "COMP_OP": "a comparison",
+}
+
+
+def _grammar_text():
+    try:
+        return importlib.resources.files("spacedsl.grammars").joinpath("spacedsl.lark").read_text("utf-8")
+    except ModuleNotFoundError:  # running from a source checkout: grammars/ sits beside spacedsl/
+        return (pathlib.Path(__file__).resolve().parent.parent / "grammars" / "spacedsl.lark").read_text("utf-8")
+
+
+@functools.lru_cache(maxsize=None)
+def _parser():
+    return lark.Lark(
+        _grammar_text(), parser="lalr", lexer="contextual", postlex=_PostLex(),
+        propagate_positions=True, maybe_placeholders=True, cache=False,
+    )
+
+
+class _PostLex:
+    """Drops newlines inside (...) and [...], and bounds nesting."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        stack = []
+        self.last = None
+        for tok in stream:
+            kind = tok.type
+            if kind in _OPEN:
+                stack.append(kind)
+                if len(stack) > MAX_NESTING:
+                    raise _Positioned(f"brackets nested more than {MAX_NESTING} deep; simplify the expression", tok)
+            elif kind in _CLOSE:
+                if stack and stack[-1] == _CLOSE[kind]:
+                    stack.pop()
+                elif stack:
+                    raise _Positioned(f"'{tok}' does not match the open '{_OPEN_TEXT[stack[-1]]}'", tok)
+                else:
+                    raise _Positioned(f"'{tok}' closes nothing", tok)
+            elif kind == "_NL" and stack and stack[-1] != "LBRACE":
+                continue
+            if kind != "_NL":
+                self.last = tok
+            yield tok
+
+
+_OPEN_TEXT = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+
+
+class _Positioned(Exception):
+    def __init__(self, message, tok):
+        super().__init__(message)
+        self.message = message
+        self.line = tok.line
+        self.column = tok.column
+
+
+def _pos_of(item):
+    if isinstance(item, Token):
+        return ast.Pos(item.line, item.column, item.end_line, item.end_column)
+    return ast.Pos(item.line, item.column, item.end_line, item.end_column)
+
+
+class _SemanticAt(Exception):
+    """Raised inside the transformer; carries the offending token or meta."""
+
+    def __init__(self, message, where):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'",
+            "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def unescape(body, tok):
+    """Decode the backslash escapes of a string literal's body."""
+    out, i, n = [], 0, len(body)
+    while i < n:
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        esc = body[i + 1]
+        if esc in _ESCAPES:
+            out.append(_ESCAPES[esc])
+            i += 2
+            continue
+        width = {"x": 2, "u": 4, "U": 8}.get(esc)
+        digits = body[i + 2:i + 2 + width] if width else ""
+        if not width or len(digits) != width or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise _SemanticAt(f"unknown escape '\\{body[i + 1:i + 2 + (width or 0)]}' in string; "
+                              "write '\\\\' for a backslash", tok)
+        code = int(digits, 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise _SemanticAt(f"'\\{esc}{digits}' is not a valid character", tok)
+        out.append(chr(code))
+        i += 2 + width
+    return "".join(out)
+
+
+def _int(tok):
+    try:
+        return int(str(tok))
+    except ValueError:
+        raise _SemanticAt("integer too long: more than 4300 digits", tok) from None
+
+
+def _float(tok):
+    value = float(str(tok))
+    if not math.isfinite(value):
+        raise _SemanticAt(f"number {str(tok)[:40]} is too large to be a float", tok)
+    return value
+
+
+def _arith(op):
+    def method(self, meta, ch):
+        return ast.Binary(op, ch[0], ch[1], pos=_pos_of(meta))
+    return method
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    # ---- literals
+    def int_lit(self, meta, ch):
+        return ast.Literal(_int(ch[0]), pos=_pos_of(ch[0]))
+
+    def float_lit(self, meta, ch):
+        return ast.Literal(_float(ch[0]), pos=_pos_of(ch[0]))
+
+    def string_lit(self, meta, ch):
+        return ast.Literal(unescape(str(ch[0])[1:-1], ch[0]), pos=_pos_of(ch[0]))
+
+    def true_lit(self, meta, ch):
+        return ast.Literal(True, pos=_pos_of(ch[0]))
+
+    def false_lit(self, meta, ch):
+        return ast.Literal(False, pos=_pos_of(ch[0]))
+
+    def none_lit(self, meta, ch):
+        return ast.Literal(None, pos=_pos_of(ch[0]))
+
+    # ---- names
+    def name(self, meta, ch):
+        return ast.Name(".".join(map(str, ch)), pos=_pos_of(meta))
+
+    def dist_name(self, meta, ch):
+        return ast.Name(".".join(map(str, ch)), pos=_pos_of(meta))
+
+    def kwname(self, meta, ch):
+        return ch[0]
+
+    # ---- expressions
+    def or_op(self, meta, ch):
+        return ast.Binary("or", ch[0], ch[1], pos=_pos_of(meta))
+
+    def and_op(self, meta, ch):
+        return ast.Binary("and", ch[0], ch[1], pos=_pos_of(meta))
+
+    def not_op(self, meta, ch):
+        return ast.Unary("not", ch[0], pos=_pos_of(meta))
+
+    def neg(self, meta, ch):
+        return ast.Unary("-", ch[0], pos=_pos_of(meta))
+
+    def compare(self, meta, ch):
+        return ast.Binary(str(ch[1]), ch[0], ch[2], pos=_pos_of(meta))
+
+    def in_op(self, meta, ch):
+        return ast.Membership(ch[0], [c for c in ch[1:] if c is not None], False, pos=_pos_of(meta))
+
+    def not_in_op(self, meta, ch):
+        return ast.Membership(ch[0], [c for c in ch[1:] if c is not None], True, pos=_pos_of(meta))
+
+    add, sub, mul, div, mod = (_arith(o) for o in "+-*/%")
+
+    # ---- domains
+    def choice_list(self, meta, ch):
+        return ast.Choice([c for c in ch if c is not None], pos=_pos_of(meta))
+
+    def choice(self, meta, ch):
+        return ch[0]
+
+    def range(self, meta, ch):
+        return ast.Range(ch[0], ch[1], ch[2] if len(ch) > 2 else None, pos=_pos_of(meta))
+
+    def keyword(self, meta, ch):
+        return ast.Keyword(str(ch[0]), ch[1], pos=_pos_of(meta))
+
+    def distribution(self, meta, ch):
+        name, args = ch[0], [c for c in ch[1:] if c is not None]
+        positional, keywords = [], []
+        for arg in args:
+            if isinstance(arg, ast.Keyword):
+                keywords.append(arg)
+            elif keywords:
+                raise _SemanticAt("a positional argument cannot follow a keyword argument", arg.pos)
+            else:
+                positional.append(arg)
+        return ast.Distribution(name.name, positional, keywords, pos=_pos_of(meta), name_pos=name.pos)
+
+    # ---- statements
+    def annotation(self, meta, ch):
+        return str(ch[0])
+
+    def default(self, meta, ch):
+        return ch[0]
+
+    def param(self, meta, ch):
+        name, rest = ch[0], ch[1:]
+        kind = rest.pop(0) if isinstance(rest[0], str) else None
+        domain = rest.pop(0)
+        default = rest[0] if rest else None
+        return ast.Param(name.name, domain, kind, default, pos=name.pos)
+
+    def constant(self, meta, ch):
+        return ast.Constant(ch[0].name, ch[1], pos=ch[0].pos)
+
+    def row(self, meta, ch):
+        return tuple(ch)
+
+    def tied_default(self, meta, ch):
+        return _Default(ch[0])
+
+    def tied(self, meta, ch):
+        names = [c.name for c in ch if isinstance(c, ast.Name)]
+        rows = [c for c in ch if isinstance(c, tuple)]
+        default = [c.row for c in ch if isinstance(c, _Default)]
+        return ast.Tied(names, rows, default[0] if default else None, pos=_pos_of(meta))
+
+    def block(self, meta, ch):
+        return _Block(tuple(ch))
+
+    def if_stmt(self, meta, ch):
+        cond, body = ch[0], ch[1].statements
+        orelse = ()
+        if len(ch) > 2:
+            orelse = ch[2].statements if isinstance(ch[2], _Block) else (ch[2],)
+        return ast.If(cond, body, orelse, pos=_pos_of(meta))
+
+    def where(self, meta, ch):
+        return ast.Where(ch[0], pos=_pos_of(meta))
+
+    def start(self, meta, ch):
+        return tuple(ch)
+
+
+class _Block:
+    def __init__(self, statements):
+        self.statements = statements
+
+
+class _Default:
+    def __init__(self, row):
+        self.row = row
+
+
+def _tree_depth(tree):
+    depth, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > MAX_DEPTH:
+            return d, node
+        depth = max(depth, d)
+        stack.extend((c, d + 1) for c in node.children if isinstance(c, lark.Tree))
+    return depth, None
+
+
+def _expected_text(expected):
+    parser = _parser()
+    names = set()
+    for term in expected:
+        if term in _HUMAN:
+            names.add(_HUMAN[term])
+            continue
+        try:
+            pattern = parser.get_terminal(term).pattern
+        except KeyError:
+            names.add(term)
+            continue
+        names.add(f"'{pattern.value}'" if pattern.type == "str" else term.lower())
+    return ", ".join(sorted(names))
+
+
+def _describe(tok):
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "_NL":
+        return "end of line"
+    text = str(tok)
+    return f"'{text[:40]}'"
+
+
+class Source:
+    """The text of one file, for turning positions into messages."""
+
+    def __init__(self, text, filename):
+        self.text = text
+        self.filename = filename
+        self._lines = None
+
+    def line_text(self, line):
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if line is not None and 1 <= line <= len(self._lines):
+            return self._lines[line - 1]
+        return "" if line is not None else None
+
+    def error(self, cls, message, line, column):
+        return cls(message, self.filename, line, column, self.line_text(line))
+
+    def at(self, cls, message, pos):
+        if pos is None:
+            return cls(message, self.filename)
+        return self.error(cls, message, pos.line, pos.column)
+
+
+def _end_position(source, postlex):
+    last = getattr(postlex, "last", None)
+    if last is None:
+        return 1, 1
+    return last.end_line, last.end_column
+
+
+def _syntax_error(source, exc, postlex):
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+        if ch in "\"'":
+            msg = "unterminated string: close it with " + ch + " on the same line"
+        elif ch == "\t" or ch.isspace():
+            msg = f"unexpected whitespace character {ch!r}"
+        elif ch == "." and source.text[exc.pos_in_stream - 1: exc.pos_in_stream].isdigit():
+            msg = "a number needs a digit after its decimal point (write 1.0, not 1.)"
+        elif ch == "=" and exc.allowed and "COMP_OP" in exc.allowed:
+            msg = "unexpected '='; to compare, write '=='"
+        elif ch.isprintable():
+            msg = f"unexpected character '{ch}'"
+        else:
+            msg = f"unexpected character {ch!r}"
+        if exc.allowed:
+            msg += f"; expected {_expected_text(exc.allowed)}"
+        return source.error(DSLSyntaxError, msg, exc.line, exc.column)
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        if tok.type == "$END":
+            line, column = _end_position(source, postlex)
+        else:
+            line, column = tok.line, tok.column
+        expected = set(exc.expected) - {"$END"}
+        if "SEMICOLON" not in expected:  # the post-lexer always accepts newlines; say so only where one fits
+            expected.discard("_NL")
+        msg = f"unexpected {_describe(tok)}"
+        hint = _hint(tok, exc)
+        if tok.type == "DOT" and source.text[tok.start_pos - 1: tok.start_pos].isdigit():
+            hint = "a number needs a digit after its decimal point (write 1.0, not 1.)"
+        if hint:
+            msg += f"; {hint}"
+        elif expected:
+            msg += f"; expected {_expected_text(expected)}"
+        return source.error(DSLSyntaxError, msg, line, column)
+    return source.error(DSLSyntaxError, str(exc).splitlines()[0], getattr(exc, "line", None), getattr(exc, "column", None))
+
+
+def _hint(tok, exc):
+    expected = set(exc.expected)
+    if tok.type == "ELSE":
+        return "'else' goes on the same line as the closing '}' of its 'if' ('} else {')"
+    if tok.type == "EQUAL" and "COMP_OP" in expected:
+        return "to compare, write '=='"
+    if tok.type in ("IN", "IF", "ELSE", "WHERE", "AND", "OR", "NOT", "STEP", "TYPE", "TRUE", "FALSE", "NONE") \
+            and "NAME" in expected:
+        return f"'{tok}' is a keyword and cannot be used as a name"
+    if tok.type == "NAME" and expected & {"IN", "TILDE", "EQUAL", "COLON"} and "NAME" not in expected:
+        return "a parameter needs 'in [...]', 'in a..b', '~ dist(...)' or '= value' after its name"
+    if tok.type == "_NL" and "RBRACE" in expected and len(expected) <= 3:
+        return None
+    if tok.type == "COMP_OP" and "COMP_OP" not in expected:
+        return "comparisons cannot be chained; join them with 'and'"
+    return None
+
+
+def parse_statements(text, filename="<string>"):
+    """Parse text into a tuple of statements, raising `DSLSyntaxError` on bad input."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DSLSyntaxError(f"not UTF-8 text: byte {exc.start} cannot be decoded", filename) from None
+    if not isinstance(text, str):
+        raise TypeError(f"space text must be str, got {type(text).__name__}")
+    source = Source(text, filename)
+    if len(text) > MAX_INPUT_BYTES:
+        raise DSLSyntaxError(
+            f"file is {len(text) / 1e6:.1f} MB; space files are limited to {MAX_INPUT_BYTES // (1 << 20)} MiB",
+            filename)
+    if "\0" in text:
+        i = text.index("\0")
+        line = text.count("\n", 0, i) + 1
+        column = i - (text.rfind("\n", 0, i) + 1) + 1
+        raise source.error(DSLSyntaxError, "NUL character in text; is this a binary file?", line, column)
+    parser = _parser()
+    postlex = parser.options.postlex
+    try:
+        tree = parser.parse(text)
+    except _Positioned as exc:
+        raise source.error(DSLSyntaxError, exc.message, exc.line, exc.column) from None
+    except UnexpectedInput as exc:
+        raise _syntax_error(source, exc, postlex) from None
+    except LarkError as exc:  # pragma: no cover - any other Lark failure still ends in a DSLError
+        raise source.error(DSLSyntaxError, str(exc).splitlines()[0], None, None) from None
+    depth, deep = _tree_depth(tree)
+    if deep is not None:
+        line = getattr(deep.meta, "line", None)
+        raise source.error(DSLSyntaxError, f"expression nested more than {MAX_DEPTH} deep; simplify it",
+                           line, getattr(deep.meta, "column", None))
+    try:
+        return _ToAst().transform(tree), source
+    except VisitError as exc:
+        orig = exc.orig_exc
+        if isinstance(orig, _SemanticAt):
+            where = orig.where
+            return_cls = DSLSemanticError
+            if where is None:
+                raise DSLSemanticError(orig.message, filename) from None
+            raise source.error(return_cls, orig.message, where.line, where.column) from None
+        raise
