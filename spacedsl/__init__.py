@@ -1,1 +1,32 @@
-"""spacedsl."""
+"""spacedsl: hyperparameter search over spaces written in a small declarative language.
+
+>>> import spacedsl
+>>> space = spacedsl.parse("n_estimators: int ~ expon(100); max_depth in [3, 10, 20, 40]")
+>>> space.names
+('n_estimators', 'max_depth')
+"""
+
+from __future__ import annotations
+
+import os
+
+from .dump import dumps
+from .errors import DSLError, DSLSemanticError, DSLSyntaxError
+from .parser import parse_statements
+from .space import Space
+
+__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "Space", "dumps", "load", "parse"]
+__version__ = "0.1.0"
+
+
+def parse(text, filename="<string>"):
+    """Parse and check space text; raises `DSLError` (with file, line and column) on bad input."""
+    statements, source = parse_statements(text, filename)
+    return Space.from_statements(statements, source)
+
+
+def load(path):
+    """Read, parse and check a ``.space`` file (str or os.PathLike)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return parse(data, filename=os.fspath(path))

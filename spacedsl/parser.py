@@ -194,7 +194,11 @@ class _ToAst(Transformer):
         return ast.Unary("not", ch[0], pos=_pos_of(meta))
 
     def neg(self, meta, ch):
-        return ast.Unary("-", ch[0], pos=_pos_of(meta))
+        operand = ch[0]
+        if isinstance(operand, ast.Literal) and isinstance(operand.value, (int, float)) \
+                and not isinstance(operand.value, bool):  # -3 is the number -3, as in a list
+            return ast.Literal(-operand.value, pos=_pos_of(meta))
+        return ast.Unary("-", operand, pos=_pos_of(meta))
 
     def compare(self, meta, ch):
         return ast.Binary(str(ch[1]), ch[0], ch[2], pos=_pos_of(meta))
@@ -334,9 +338,9 @@ class Source:
 
     def line_text(self, line):
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = self.text.split("\n")
         if line is not None and 1 <= line <= len(self._lines):
-            return self._lines[line - 1]
+            return self._lines[line - 1].rstrip("\r")
         return "" if line is not None else None
 
     def error(self, cls, message, line, column):
