@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_language.py            # full run (about a minute)
+    python benchmarks/bench_language.py            # full run (under a minute)
     python benchmarks/bench_language.py --quick    # fewer repeats
 
 It prints a Markdown table (median and min of several repeats, and the goal)
@@ -474,14 +474,16 @@ def main(argv=None):
     rows.append(("4a. `parse` 1,000 params, `if` + forbidden combos only", ours, None,
                  "same space as 4b"))
     try:
-        from ConfigSpace.read_and_write import pcs_new
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # pcs and pcs_new are deprecated in 1.x
+            from ConfigSpace.read_and_write import pcs_new
     except ImportError:
         rows.append(("4b. ConfigSpace `pcs_new.read`, same space", None, None,
                      "ConfigSpace not installed: pip install -r benchmarks/requirements.txt"))
         theirs = None
     else:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pcs_new.read is deprecated in ConfigSpace 1.x
+            warnings.simplefilter("ignore", DeprecationWarning)  # pcs_new.read is deprecated in ConfigSpace 1.x
             # no warm-up: one read takes seconds, and pyparsing's grammar is built at import
             theirs, cs = timed(lambda: pcs_new.read(pcs_lines), reps["pcs"], warmup=0)
         n_cs = len(list(cs.values()))

@@ -53,19 +53,24 @@ class _PostLex:
     always_accept = ("_NL",)
 
     def process(self, stream):
-        stack = []
+        self.stack = stack = []
+        self.openers = openers = []
         self.last = None
         for tok in stream:
             kind = tok.type
             if kind in _OPEN:
                 stack.append(kind)
+                openers.append(tok)
                 if len(stack) > MAX_NESTING:
                     raise _Positioned(f"brackets nested more than {MAX_NESTING} deep; simplify the expression", tok)
             elif kind in _CLOSE:
                 if stack and stack[-1] == _CLOSE[kind]:
                     stack.pop()
+                    openers.pop()
                 elif stack:
-                    raise _Positioned(f"'{tok}' does not match the open '{_OPEN_TEXT[stack[-1]]}'", tok)
+                    o = openers[-1]
+                    raise _Positioned(f"'{tok}' does not match the open '{o}' at line {o.line}, column {o.column}",
+                                      tok)
                 else:
                     raise _Positioned(f"'{tok}' closes nothing", tok)
             elif kind == "_NL" and stack and stack[-1] != "LBRACE":
@@ -73,9 +78,6 @@ class _PostLex:
             if kind != "_NL":
                 self.last = tok
             yield tok
-
-
-_OPEN_TEXT = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 
 
 class _Positioned(Exception):
@@ -388,6 +390,17 @@ def _syntax_error(source, exc, postlex):
             expected.discard("_NL")
         msg = f"unexpected {_describe(tok)}"
         hint = _hint(tok, exc)
+        openers = getattr(postlex, "openers", [])
+        if tok.type in _CLOSE:
+            if not openers:
+                return source.error(DSLSyntaxError, f"'{tok}' closes nothing", line, column)
+            if openers[-1].type != _CLOSE[tok.type]:
+                o = openers[-1]
+                return source.error(DSLSyntaxError, f"'{tok}' does not match the open '{o}' "
+                                    f"at line {o.line}, column {o.column}", line, column)
+        if tok.type == "$END" and openers:
+            o = openers[-1]
+            hint = f"the '{o}' at line {o.line}, column {o.column} is never closed"
         if tok.type == "DOT" and source.text[tok.start_pos - 1: tok.start_pos].isdigit():
             hint = "a number needs a digit after its decimal point (write 1.0, not 1.)"
         if hint:
