@@ -225,9 +225,10 @@ class Analysis:
             digits = None if None in places else max(places)
         if size > MAX_RANGE:
             raise _Fail(f"range has {size} values; for wide ranges draw from a distribution "
-                        "(~ randint(a, b) or ~ uniform(a, b))", domain.pos)
+                        "(~ randint(a, b) or ~ uniform(a, b))", domain.low.pos)
         if kind == "int" and not integer:
-            raise _Fail("': int' needs integer bounds and step", domain.pos)
+            bad = next(lit for lit in (domain.low, domain.high, domain.step) if not isinstance(lit.value, int))
+            raise _Fail("': int' needs integer bounds and step", bad.pos)
         if kind == "float":
             integer = False
             low, step = float(low), float(step)

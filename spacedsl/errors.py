@@ -53,5 +53,5 @@ class DSLSemanticError(DSLError):
 
 def did_you_mean(name, known):
     """Return ``"; did you mean 'x'?"`` for the closest known name, or ``""``."""
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
     return f"; did you mean '{close[0]}'?" if close else ""

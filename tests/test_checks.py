@@ -62,7 +62,7 @@ from spacedsl import DSLSemanticError
     ('x: int in ["a", "b"]', 1, 12, "': int' needs integers, but \"a\" is a string"),
     ("x: int in [1, 2.5]", 1, 15, "2.5 is a float"),
     ("x: float in [1, true]", 1, 17, "': float' needs numbers"),
-    ("x: int in 0..1 step 0.5", 1, 11, "integer bounds and step"),
+    ("x: int in 0..1 step 0.5", 1, 21, "integer bounds and step"),
     ("x: int ~ uniform(0.1, 0.9)", 1, 10, "holds no integer"),
     # constraints nothing satisfies: exact for small spaces, seeded draws for large ones
     ("x in [1, 2]\nwhere x > 5", 2, 1, "no configuration satisfies it"),
