@@ -17,7 +17,7 @@ from .distributions import ArgumentError, Prior, _decimals, registry, resolve
 from .errors import DSLSemanticError, did_you_mean
 from .expr import is_number, names_in
 from .grid import batches
-from .model import Constraint, Dim, ListValues, Model, RangeValues, decode, value_key
+from .model import Constraint, Dim, ListValues, Model, RangeValues, decode
 
 EXACT_LIMIT = 10**6  # spaces up to this many configurations are checked exactly
 DRAWS = 10_000  # larger ones by this many seeded draws
@@ -303,10 +303,16 @@ def _bind(node, signature):
 def _no_duplicates(values, nodes):
     seen = {}
     for v, node in zip(values, nodes):
-        key = value_key(v)
+        key = _literal_key(v)
         if key in seen:
             raise _Fail(f"{_show(v) if not isinstance(v, tuple) else v} appears twice in the list", node.pos)
         seen[key] = node
+
+
+def _literal_key(value):
+    if isinstance(value, tuple):
+        return tuple(_literal_key(v) for v in value)
+    return type(value).__name__, value
 
 
 def _describe_prior(node, prior):
