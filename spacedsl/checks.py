@@ -15,7 +15,7 @@ import numpy as np
 from . import ast
 from .distributions import ArgumentError, Prior, _decimals, registry, resolve
 from .errors import DSLSemanticError, did_you_mean
-from .expr import is_number, names_in
+from .expr import Codes, is_number, names_in
 from .grid import batches
 from .model import Constraint, Dim, ListValues, Model, RangeValues, decode
 
@@ -48,13 +48,14 @@ class Analysis:
         self.distributions = registry() if distributions is None else distributions
         self.dims, self.constants, self.keys, self.constraints = [], {}, [], []
         self.by_name, self.defined = {}, {}
+        self.codes = Codes()
         self.later = {}  # every name in the file -> its position, to tell "later" from "unknown"
         for name, pos in _all_names(statements):
             self.later.setdefault(name, pos)
 
     def run(self):
         statements = self._block(self.statements, ())
-        model = Model(self.dims, self.constants, self.keys, self.constraints, self.by_name)
+        model = Model(self.dims, self.constants, self.keys, self.constraints, self.by_name, self.codes)
         return statements, model
 
     # ------------------------------------------------------------ statements
@@ -170,8 +171,8 @@ class Analysis:
                             f"({', '.join(s.names)})), this one has {len(row)}", row[0].pos if row else s.pos)
             rows.append(tuple(lit.value for lit in row))
         _no_duplicates(rows, [r[0] for r in s.rows])
-        finite = ListValues(rows)
-        parts = tuple(ListValues([r[i] for r in rows]) for i in range(len(s.names)))
+        finite = ListValues(rows, self.codes)
+        parts = tuple(ListValues([r[i] for r in rows], self.codes) for i in range(len(s.names)))
         dim = self._add_dim(s.names, "tied", guards, s.pos, finite=finite, parts=parts)
         if s.default is not None:
             value = tuple(lit.value for lit in s.default)
@@ -187,7 +188,7 @@ class Analysis:
             raise _Fail("empty choice list: give at least one value", domain.pos)
         values = [self._typed(lit, kind) for lit in domain.values]
         _no_duplicates(values, domain.values)
-        return ListValues(values)
+        return ListValues(values, self.codes)
 
     def _typed(self, lit, kind):
         v = lit.value

@@ -11,166 +11,145 @@ Semantics (SPEC section 1):
   *error*; ``and``/``or`` short-circuit like Python's, so ``y != 0 and x / y > 1``
   works; a condition whose value is an error is false.
 
-A value is an array of one of three kinds: float64 (numbers only), bool
-(booleans only) or object (anything, including None). Errors travel in a
-separate boolean mask.
+Representation: a value column is a pair of arrays ``(num, code)``. ``code`` 0
+means "a number, see num"; any other code names a non-number interned by a
+`Codes` table: 1 none, 2 false, 3 true, 4+ strings. Every operator is then a
+handful of numpy calls, whatever the types. Errors travel in a boolean mask.
 """
 
 from __future__ import annotations
-
-import operator
 
 import numpy as np
 
 from . import ast
 
-_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "%": np.mod}
-_PY_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod}
-_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+NUMBER, NONE, FALSE, TRUE = 0, 1, 2, 3
 
 
 def is_number(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def _equal(x, y):
-    if isinstance(x, bool) != isinstance(y, bool):
-        return False
-    return x == y
+class Codes:
+    """Interns the non-number values a space mentions (strings, booleans, none)."""
+
+    def __init__(self):
+        self.strings = {}
+        self.values = [0, None, False, True]
+        self._truth = np.array([False, False, False, True])
+        self._rank = None
+
+    def code(self, value):
+        if value is None:
+            return NONE
+        if value is True:
+            return TRUE
+        if value is False:
+            return FALSE
+        if is_number(value):
+            return NUMBER
+        code = self.strings.get(value)
+        if code is None:
+            code = self.strings[value] = len(self.values)
+            self.values.append(value)
+            self._truth = np.append(self._truth, bool(value))
+            self._rank = None
+        return code
+
+    def encode(self, values):
+        """(num, code) arrays for a list of plain values."""
+        num = np.array([float(v) if is_number(v) else 0.0 for v in values], dtype=float)
+        code = np.array([self.code(v) for v in values], dtype=np.int64)
+        return num, code
+
+    def truth(self, code):
+        return self._truth[code]
+
+    def rank(self, code):
+        """Sort rank of strings (codes >= 4); -1 for anything else."""
+        if self._rank is None:
+            order = sorted(range(4, len(self.values)), key=self.values.__getitem__)
+            self._rank = np.full(len(self.values), -1, dtype=np.int64)
+            self._rank[order] = np.arange(len(order))
+        return self._rank[code]
 
 
-def _ordered(op, x, y):
-    if (is_number(x) and is_number(y)) or (isinstance(x, str) and isinstance(y, str)):
-        return op(x, y)
-    return False
-
-
-def _py_arith(op, x, y):
-    if not (is_number(x) and is_number(y)):
-        return _ERR
-    try:
-        return op(x, y)
-    except (ZeroDivisionError, OverflowError):
-        return _ERR
-
-
-_ERR = object()
-
-
-def literal_array(value, n):
-    """An array of n copies of a literal value."""
-    if is_number(value) and abs(value) <= 2**53:
-        return np.full(n, float(value))
-    if isinstance(value, bool):
-        return np.full(n, value, dtype=bool)
-    out = np.empty(n, dtype=object)
-    out.fill(value)
-    return out
-
-
-def _as_object(a):
-    return a if a.dtype == object else a.astype(object)
-
-
-def truthy(a):
-    if a.dtype == bool:
-        return a
-    if a.dtype.kind == "f":
-        return a != 0
-    return np.fromiter((bool(x) for x in a), dtype=bool, count=len(a))
+_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "%": np.mod}
+_ORDER = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
 
 class Evaluator:
     """Evaluates expressions over n configurations.
 
     Attributes:
-        column: A function name -> array of that name's values (None where inactive).
+        column: A function name -> (num, code) arrays of that name's values.
         n: Number of configurations.
+        codes: The `Codes` table the columns were encoded with.
     """
 
-    def __init__(self, column, n):
-        self.column = column
-        self.n = n
+    def __init__(self, column, n, codes):
+        self.column, self.n, self.codes = column, n, codes
 
     def truth(self, expr):
         """Boolean mask: where the condition holds (an error counts as false)."""
-        value, err = self.value(expr)
-        t = truthy(value)
-        return t & ~err if err is not None else t
+        (num, code), err = self.value(expr)
+        t = self._truthy(num, code)
+        return t if err is None else t & ~err
+
+    def _truthy(self, num, code):
+        return np.where(code == NUMBER, num != 0, self.codes.truth(code))
+
+    def _bool(self, mask):
+        return np.zeros(self.n), np.where(mask, TRUE, FALSE)
 
     def value(self, expr):
+        """((num, code), err) for an expression; err is None or a mask of rows that failed."""
         n = self.n
         if isinstance(expr, ast.Literal):
-            return literal_array(expr.value, n), None
+            v = expr.value
+            return (np.full(n, float(v) if is_number(v) else 0.0), np.full(n, self.codes.code(v))), None
         if isinstance(expr, ast.Name):
             return self.column(expr.name), None
         if isinstance(expr, ast.Unary):
-            a, err = self.value(expr.operand)
+            (num, code), err = self.value(expr.operand)
             if expr.op == "not":
-                return ~truthy(a), err
-            if a.dtype.kind == "f":
-                return -a, err
-            out = np.array([-x if is_number(x) else _ERR for x in a], dtype=object)
-            return self._split_errors(out, err)
+                return self._bool(~self._truthy(num, code)), err
+            return (-num, code), _or(err, code != NUMBER)
         if isinstance(expr, ast.Membership):
             a, err = self.value(expr.operand)
             hit = np.zeros(n, dtype=bool)
             for lit in expr.values:
-                hit |= self._compare("==", a, literal_array(lit.value, n))
-            return (~hit if expr.negated else hit), err
+                hit |= self._equal(a, self.value(lit)[0])
+            return self._bool(~hit if expr.negated else hit), err
         op = expr.op
-        if op in ("and", "or"):
-            a, ea = self.value(expr.left)
-            b, eb = self.value(expr.right)
-            ta = truthy(a)
-            take_left = ~ta if op == "and" else ta
-            if a.dtype == b.dtype:
-                out = np.where(take_left, a, b)
-            else:
-                out = np.where(take_left, _as_object(a), _as_object(b))
-            err = _or(ea, None if eb is None else eb & ~take_left)
-            return out, err
         a, ea = self.value(expr.left)
         b, eb = self.value(expr.right)
+        if op in ("and", "or"):
+            ta = self._truthy(*a)
+            take_left = ~ta if op == "and" else ta
+            out = (np.where(take_left, a[0], b[0]), np.where(take_left, a[1], b[1]))
+            return out, _or(ea, None if eb is None else eb & ~take_left)
         err = _or(ea, eb)
         if op in _ARITH:
-            return self._arith(op, a, b, err)
-        return self._compare(op, a, b), err
-
-    def _arith(self, op, a, b, err):
-        if a.dtype.kind == "f" and b.dtype.kind == "f":
-            with np.errstate(all="ignore"):
-                out = _ARITH[op](a, b)
+            bad = (a[1] != NUMBER) | (b[1] != NUMBER)
             if op in "/%":
-                err = _or(err, b == 0)
-            return out, err
-        if a.dtype == bool or b.dtype == bool:  # booleans are not numbers
-            return np.zeros(self.n), np.ones(self.n, dtype=bool)
-        fn = _PY_ARITH[op]
-        out = np.empty(self.n, dtype=object)
-        out[:] = [_py_arith(fn, x, y) for x, y in zip(a.tolist(), b.tolist())]
-        return self._split_errors(out, err)
+                bad |= b[0] == 0
+            with np.errstate(all="ignore"):
+                num = _ARITH[op](a[0], b[0])
+            return (np.where(bad, 0.0, num), np.zeros(n, dtype=np.int64)), _or(err, bad)
+        if op == "==":
+            return self._bool(self._equal(a, b)), err
+        if op == "!=":
+            return self._bool(~self._equal(a, b)), err
+        numbers = (a[1] == NUMBER) & (b[1] == NUMBER)
+        ra, rb = self.codes.rank(a[1]), self.codes.rank(b[1])
+        strings = (ra >= 0) & (rb >= 0)
+        holds = (numbers & _ORDER[op](a[0], b[0])) | (strings & _ORDER[op](ra, rb))
+        return self._bool(holds), err
 
-    def _split_errors(self, out, err):
-        bad = np.fromiter((x is _ERR for x in out), dtype=bool, count=len(out))
-        if bad.any():
-            out[bad] = None
-            err = _or(err, bad)
-        return out, err
-
-    def _compare(self, op, a, b):
-        fast = (a.dtype.kind == "f" and b.dtype.kind == "f") or (a.dtype == bool and b.dtype == bool)
-        if fast and (op in ("==", "!=") or a.dtype.kind == "f"):
-            return {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-                    ">": np.greater, ">=": np.greater_equal}[op](a, b)
-        if op in ("==", "!="):
-            if {a.dtype.kind, b.dtype.kind} == {"f", "b"}:
-                same = np.zeros(self.n, dtype=bool)
-            else:
-                same = np.fromiter(map(_equal, a.tolist(), b.tolist()), dtype=bool, count=self.n)
-            return same if op == "==" else ~same
-        fn = _ORDER[op]
-        return np.fromiter((_ordered(fn, x, y) for x, y in zip(a.tolist(), b.tolist())), dtype=bool, count=self.n)
+    @staticmethod
+    def _equal(a, b):
+        return (a[1] == b[1]) & ((a[1] != NUMBER) | (a[0] == b[0]))
 
 
 def _or(a, b):

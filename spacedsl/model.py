@@ -14,7 +14,7 @@ import math
 import attrs
 import numpy as np
 
-from .expr import Evaluator, is_number, literal_array
+from .expr import NONE, Evaluator, is_number
 
 MISSING = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 _INACTIVE = object()
@@ -44,18 +44,13 @@ def ints_to_list(x):
 class ListValues:
     """The values of a finite choice (or of one component of a tied group)."""
 
-    def __init__(self, values):
+    def __init__(self, values, codes):
         self.values = list(values)
         self.size = len(self.values)
         self.objects = _object_array(self.values)
-        self.numeric = all(is_number(v) and abs(v) <= 2**53 for v in self.values)
-        self.ordered = self.numeric
-        if self.numeric:
-            self.env_values = np.array(self.values, dtype=float)
-        elif all(isinstance(v, bool) for v in self.values):
-            self.env_values = np.array(self.values, dtype=bool)
-        else:
-            self.env_values = self.objects
+        self.ordered = all(is_number(v) for v in self.values)
+        if not isinstance(self.values[0], tuple):
+            self.env_num, self.env_code = codes.encode(self.values)
         self._index = {}
         for i, v in enumerate(self.values):
             self._index.setdefault(value_key(v), i)
@@ -64,7 +59,7 @@ class ListValues:
         return self.objects[idx]
 
     def env(self, idx):
-        return self.env_values[idx]
+        return self.env_num[idx], self.env_code[idx]
 
     def index_of(self, value):
         try:
@@ -109,7 +104,7 @@ class RangeValues:
         return v
 
     def env(self, idx):
-        return self._values(idx)
+        return self._values(idx), np.zeros(len(idx), dtype=np.int64)
 
     def index_of(self, value):
         if not is_number(value):
@@ -205,6 +200,7 @@ class Model:
         keys: Output order: (name, dim index or None for a constant, component).
         constraints: The ``where`` statements.
         by_name: Name -> (dim index, component) for parameters.
+        codes: Interning table for the non-number values expressions see.
     """
 
     dims: list
@@ -212,6 +208,7 @@ class Model:
     keys: list
     constraints: list
     by_name: dict
+    codes: object
 
     @property
     def conditional(self):
@@ -228,7 +225,7 @@ class Batch:
         self.active = [None] * len(model.dims)
         self._env = {}
         self._guards = {}
-        self.evaluator = Evaluator(self.column, n)
+        self.evaluator = Evaluator(self.column, n, model.codes)
 
     def set(self, j, raw):
         """Give dimension j its values, then work out where it is active."""
@@ -246,20 +243,23 @@ class Batch:
         return mask
 
     def column(self, name):
-        """Values of a name for expressions: None where the parameter is inactive."""
+        """(num, code) arrays of a name for expressions (see `expr`): none where inactive."""
         if name in self._env:
             return self._env[name]
         model = self.model
         if name in model.constants:
-            col = literal_array(model.constants[name], self.n)
+            num, code = model.codes.encode([model.constants[name]])
+            col = np.repeat(num, self.n), np.repeat(code, self.n)
         else:
             j, part = model.by_name[name]
             dim, raw = model.dims[j], self.raw[j]
-            col = raw if dim.prior is not None else dim.parts[part].env(raw)
+            if dim.prior is not None:
+                col = raw, np.zeros(self.n, dtype=np.int64)
+            else:
+                col = dim.parts[part].env(raw)
             active = self.active[j]
-            if active is not None and not active.all():
-                col = _object_array(self.output_list(j, part))
-                col[~active] = None
+            if active is not None:
+                col = np.where(active, col[0], 0.0), np.where(active, col[1], NONE)
         self._env[name] = col
         return col
 
