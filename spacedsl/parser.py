@@ -12,7 +12,7 @@ import math
 import pathlib
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
@@ -26,8 +26,7 @@ _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _HUMAN = {
     "$END": "the end of the input", "_NL": "a newline", "SEMICOLON": "';'",
-    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "NEG_INT": "a number",
-    "NEG_FLOAT": "a number", "STRING": "a string", "TRUE": "true", "FALSE": "false",
+    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "TRUE": "true", "FALSE": "false",
     "NONE": "none", "TYPE": "'int' or 'float'", "COMP_OP": "a comparison",
 }
 
@@ -43,7 +42,7 @@ def _grammar_text():
 def _parser():
     return lark.Lark(
         _grammar_text(), parser="lalr", lexer="contextual", postlex=_PostLex(),
-        propagate_positions=True, maybe_placeholders=True, cache=False,
+        transformer=_ToAst(), maybe_placeholders=True, cache=False,
     )
 
 
@@ -86,12 +85,6 @@ class _Positioned(Exception):
         self.message = message
         self.line = tok.line
         self.column = tok.column
-
-
-def _pos_of(item):
-    if isinstance(item, Token):
-        return ast.Pos(item.line, item.column, item.end_line, item.end_column)
-    return ast.Pos(item.line, item.column, item.end_line, item.end_column)
 
 
 class _SemanticAt(Exception):
@@ -149,84 +142,93 @@ def _float(tok):
 
 
 def _arith(op):
-    def method(self, meta, ch):
-        return ast.Binary(op, ch[0], ch[1], pos=_pos_of(meta))
+    def method(self, ch):
+        return ast.Binary(op, ch[0], ch[1], pos=ch[0].pos)
     return method
 
 
-@v_args(meta=True)
+def _tok(t):
+    return ast.Pos(t.line, t.column, t.end_line, t.end_column)
+
+
 class _ToAst(Transformer):
+    """Builds the syntax tree while the LALR parser reduces (no intermediate parse tree)."""
+
     # ---- literals
-    def int_lit(self, meta, ch):
-        return ast.Literal(_int(ch[0]), pos=_pos_of(ch[0]))
+    def int_lit(self, ch):
+        return ast.Literal(_int(ch[0]), pos=_tok(ch[0]))
 
-    def float_lit(self, meta, ch):
-        return ast.Literal(_float(ch[0]), pos=_pos_of(ch[0]))
+    def float_lit(self, ch):
+        return ast.Literal(_float(ch[0]), pos=_tok(ch[0]))
 
-    def string_lit(self, meta, ch):
-        return ast.Literal(unescape(str(ch[0])[1:-1], ch[0]), pos=_pos_of(ch[0]))
+    def neg_number(self, ch):
+        minus, number = ch
+        value = _int(number) if number.type == "INT" else _float(number)
+        return ast.Literal(-value, pos=_tok(minus))
 
-    def true_lit(self, meta, ch):
-        return ast.Literal(True, pos=_pos_of(ch[0]))
+    def string_lit(self, ch):
+        return ast.Literal(unescape(str(ch[0])[1:-1], ch[0]), pos=_tok(ch[0]))
 
-    def false_lit(self, meta, ch):
-        return ast.Literal(False, pos=_pos_of(ch[0]))
+    def true_lit(self, ch):
+        return ast.Literal(True, pos=_tok(ch[0]))
 
-    def none_lit(self, meta, ch):
-        return ast.Literal(None, pos=_pos_of(ch[0]))
+    def false_lit(self, ch):
+        return ast.Literal(False, pos=_tok(ch[0]))
+
+    def none_lit(self, ch):
+        return ast.Literal(None, pos=_tok(ch[0]))
 
     # ---- names
-    def name(self, meta, ch):
-        return ast.Name(".".join(map(str, ch)), pos=_pos_of(meta))
+    def name(self, ch):
+        return ast.Name(".".join(ch), pos=_tok(ch[0]))
 
-    def dist_name(self, meta, ch):
-        return ast.Name(".".join(map(str, ch)), pos=_pos_of(meta))
+    dist_name = name
 
-    def kwname(self, meta, ch):
+    def kwname(self, ch):
         return ch[0]
 
     # ---- expressions
-    def or_op(self, meta, ch):
-        return ast.Binary("or", ch[0], ch[1], pos=_pos_of(meta))
+    def or_op(self, ch):
+        return ast.Binary("or", ch[0], ch[1], pos=ch[0].pos)
 
-    def and_op(self, meta, ch):
-        return ast.Binary("and", ch[0], ch[1], pos=_pos_of(meta))
+    def and_op(self, ch):
+        return ast.Binary("and", ch[0], ch[1], pos=ch[0].pos)
 
-    def not_op(self, meta, ch):
-        return ast.Unary("not", ch[0], pos=_pos_of(meta))
+    def not_op(self, ch):
+        return ast.Unary("not", ch[0], pos=ch[0].pos)
 
-    def neg(self, meta, ch):
+    def neg(self, ch):
         operand = ch[0]
         if isinstance(operand, ast.Literal) and isinstance(operand.value, (int, float)) \
                 and not isinstance(operand.value, bool):  # -3 is the number -3, as in a list
-            return ast.Literal(-operand.value, pos=_pos_of(meta))
-        return ast.Unary("-", operand, pos=_pos_of(meta))
+            return ast.Literal(-operand.value, pos=operand.pos)
+        return ast.Unary("-", operand, pos=operand.pos)
 
-    def compare(self, meta, ch):
-        return ast.Binary(str(ch[1]), ch[0], ch[2], pos=_pos_of(meta))
+    def compare(self, ch):
+        return ast.Binary(str(ch[1]), ch[0], ch[2], pos=ch[0].pos)
 
-    def in_op(self, meta, ch):
-        return ast.Membership(ch[0], [c for c in ch[1:] if c is not None], False, pos=_pos_of(meta))
+    def in_op(self, ch):
+        return ast.Membership(ch[0], [c for c in ch[1:] if c is not None], False, pos=ch[0].pos)
 
-    def not_in_op(self, meta, ch):
-        return ast.Membership(ch[0], [c for c in ch[1:] if c is not None], True, pos=_pos_of(meta))
+    def not_in_op(self, ch):
+        return ast.Membership(ch[0], [c for c in ch[1:] if c is not None], True, pos=ch[0].pos)
 
     add, sub, mul, div, mod = (_arith(o) for o in "+-*/%")
 
     # ---- domains
-    def choice_list(self, meta, ch):
-        return ast.Choice([c for c in ch if c is not None], pos=_pos_of(meta))
+    def choice_list(self, ch):
+        return ast.Choice([c for c in ch[1:] if c is not None], pos=_tok(ch[0]))
 
-    def choice(self, meta, ch):
+    def choice(self, ch):
         return ch[0]
 
-    def range(self, meta, ch):
-        return ast.Range(ch[0], ch[1], ch[2] if len(ch) > 2 else None, pos=_pos_of(meta))
+    def range(self, ch):
+        return ast.Range(ch[0], ch[1], ch[2] if len(ch) > 2 else None, pos=ch[0].pos)
 
-    def keyword(self, meta, ch):
-        return ast.Keyword(str(ch[0]), ch[1], pos=_pos_of(meta))
+    def keyword(self, ch):
+        return ast.Keyword(str(ch[0]), ch[1], pos=_tok(ch[0]))
 
-    def distribution(self, meta, ch):
+    def distribution(self, ch):
         name, args = ch[0], [c for c in ch[1:] if c is not None]
         positional, keywords = [], []
         for arg in args:
@@ -236,51 +238,51 @@ class _ToAst(Transformer):
                 raise _SemanticAt("a positional argument cannot follow a keyword argument", arg.pos)
             else:
                 positional.append(arg)
-        return ast.Distribution(name.name, positional, keywords, pos=_pos_of(meta), name_pos=name.pos)
+        return ast.Distribution(name.name, positional, keywords, pos=name.pos, name_pos=name.pos)
 
     # ---- statements
-    def annotation(self, meta, ch):
+    def annotation(self, ch):
         return str(ch[0])
 
-    def default(self, meta, ch):
+    def default(self, ch):
         return ch[0]
 
-    def param(self, meta, ch):
+    def param(self, ch):
         name, rest = ch[0], ch[1:]
         kind = rest.pop(0) if isinstance(rest[0], str) else None
         domain = rest.pop(0)
         default = rest[0] if rest else None
         return ast.Param(name.name, domain, kind, default, pos=name.pos)
 
-    def constant(self, meta, ch):
+    def constant(self, ch):
         return ast.Constant(ch[0].name, ch[1], pos=ch[0].pos)
 
-    def row(self, meta, ch):
+    def row(self, ch):
         return tuple(ch)
 
-    def tied_default(self, meta, ch):
+    def tied_default(self, ch):
         return _Default(ch[0])
 
-    def tied(self, meta, ch):
+    def tied(self, ch):
         names = [c.name for c in ch if isinstance(c, ast.Name)]
         rows = [c for c in ch if isinstance(c, tuple)]
         default = [c.row for c in ch if isinstance(c, _Default)]
-        return ast.Tied(names, rows, default[0] if default else None, pos=_pos_of(meta))
+        return ast.Tied(names, rows, default[0] if default else None, pos=_tok(ch[0]))
 
-    def block(self, meta, ch):
+    def block(self, ch):
         return _Block(tuple(ch))
 
-    def if_stmt(self, meta, ch):
+    def if_stmt(self, ch):
         cond, body = ch[0], ch[1].statements
         orelse = ()
         if len(ch) > 2:
             orelse = ch[2].statements if isinstance(ch[2], _Block) else (ch[2],)
-        return ast.If(cond, body, orelse, pos=_pos_of(meta))
+        return ast.If(cond, body, orelse, pos=cond.pos)
 
-    def where(self, meta, ch):
-        return ast.Where(ch[0], pos=_pos_of(meta))
+    def where(self, ch):
+        return ast.Where(ch[1], pos=_tok(ch[0]))
 
-    def start(self, meta, ch):
+    def start(self, ch):
         return tuple(ch)
 
 
@@ -294,15 +296,30 @@ class _Default:
         self.row = row
 
 
-def _tree_depth(tree):
-    depth, stack = 0, [(tree, 1)]
+def _too_deep(statements):
+    """The first expression node nested deeper than MAX_DEPTH, or None."""
+    stack = []
+    for s in _walk_statements(statements):
+        if isinstance(s, ast.If | ast.Where):
+            stack.append((s.condition, 1))
     while stack:
         node, d = stack.pop()
         if d > MAX_DEPTH:
-            return d, node
-        depth = max(depth, d)
-        stack.extend((c, d + 1) for c in node.children if isinstance(c, lark.Tree))
-    return depth, None
+            return node
+        if isinstance(node, ast.Unary | ast.Membership):
+            stack.append((node.operand, d + 1))
+        elif isinstance(node, ast.Binary):
+            stack += [(node.left, d + 1), (node.right, d + 1)]
+    return None
+
+
+def _walk_statements(statements):
+    stack = list(statements)
+    while stack:
+        s = stack.pop()
+        yield s
+        if isinstance(s, ast.If):
+            stack += s.body + s.orelse
 
 
 def _expected_text(expected):
@@ -452,25 +469,26 @@ def parse_statements(text, filename="<string>"):
     postlex = parser.options.postlex
     try:
         tree = parser.parse(text)
+    except _SemanticAt as exc:
+        where = exc.where
+        if isinstance(where, Token):
+            where = _tok(where)
+        raise source.at(DSLSemanticError, exc.message, where) from None
+    except VisitError as exc:  # pragma: no cover - lark versions that wrap callback errors
+        if isinstance(exc.orig_exc, _SemanticAt):
+            where = exc.orig_exc.where
+            raise source.at(DSLSemanticError, exc.orig_exc.message,
+                            _tok(where) if isinstance(where, Token) else where) from None
+        raise
     except _Positioned as exc:
         raise source.error(DSLSyntaxError, exc.message, exc.line, exc.column) from None
     except UnexpectedInput as exc:
         raise _syntax_error(source, exc, postlex) from None
     except LarkError as exc:  # pragma: no cover - any other Lark failure still ends in a DSLError
         raise source.error(DSLSyntaxError, str(exc).splitlines()[0], None, None) from None
-    depth, deep = _tree_depth(tree)
+    deep = _too_deep(tree)
     if deep is not None:
-        line = getattr(deep.meta, "line", None)
+        pos = deep.pos
         raise source.error(DSLSyntaxError, f"expression nested more than {MAX_DEPTH} deep; simplify it",
-                           line, getattr(deep.meta, "column", None))
-    try:
-        return _ToAst().transform(tree), source
-    except VisitError as exc:
-        orig = exc.orig_exc
-        if isinstance(orig, _SemanticAt):
-            where = orig.where
-            return_cls = DSLSemanticError
-            if where is None:
-                raise DSLSemanticError(orig.message, filename) from None
-            raise source.error(return_cls, orig.message, where.line, where.column) from None
-        raise
+                           pos and pos.line, pos and pos.column)
+    return tree, source
