@@ -309,16 +309,16 @@ class Batch:
 
 
 def decode(model, u, dims=None):
-    """Map points of the unit cube (rows of u, one column per dimension) to a batch."""
+    """Map points of the unit cube to a batch: column k of u is dimension ``dims[k]`` (default: all)."""
     u = np.asarray(u, dtype=float)
     batch = Batch(model, u.shape[0])
-    for j in (range(len(model.dims)) if dims is None else dims):
+    for k, j in enumerate(range(len(model.dims)) if dims is None else dims):
         dim = model.dims[j]
-        col = u[:, j]
+        col = u[:, k]
         if dim.prior is not None:
             raw = dim.prior.ppf(col)
         else:
-            raw = np.minimum(np.floor(np.clip(col, 0.0, 1.0) * dim.size), dim.size - 1).astype(np.int64)
+            raw = np.minimum((np.clip(col, 0.0, 1.0) * dim.size).astype(np.int64), dim.size - 1)
         batch.set(j, raw)
     return batch
 

@@ -1,4 +1,4 @@
-"""Text to syntax tree: the Lark parser, its post-lexer, and error reporting.
+"""Text to syntax tree: the Lark parser, the transformer that builds the tree, and syntax errors.
 
 The grammar is ``grammars/spacedsl.lark``; it ships inside the wheel as
 ``spacedsl/grammars/spacedsl.lark``. The parser is built once.
@@ -13,17 +13,15 @@ import pathlib
 
 import lark
 from lark import Token, Transformer
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import LarkError, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .errors import DSLError, DSLSemanticError, DSLSyntaxError
+from .errors import DSLSemanticError, DSLSyntaxError
+from .lexer import LexError, Lexing, SpaceLexer
 
-MAX_NESTING = 64  # brackets, parentheses and braces open at once
 MAX_DEPTH = 150  # depth of the parse tree (long operator chains, not not not ...)
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 
-_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
-_CLOSE = {v: k for k, v in _OPEN.items()}
 _HUMAN = {
     "$END": "the end of the input", "_NL": "a newline", "SEMICOLON": "';'",
     "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "TRUE": "true", "FALSE": "false",
@@ -41,50 +39,9 @@ def _grammar_text():
 @functools.lru_cache(maxsize=None)
 def _parser():
     return lark.Lark(
-        _grammar_text(), parser="lalr", lexer="contextual", postlex=_PostLex(),
+        _grammar_text(), parser="lalr", lexer=SpaceLexer,
         transformer=_ToAst(), maybe_placeholders=True, cache=False,
     )
-
-
-class _PostLex:
-    """Drops newlines inside (...) and [...], and bounds nesting."""
-
-    always_accept = ("_NL",)
-
-    def process(self, stream):
-        self.stack = stack = []
-        self.openers = openers = []
-        self.last = None
-        for tok in stream:
-            kind = tok.type
-            if kind in _OPEN:
-                stack.append(kind)
-                openers.append(tok)
-                if len(stack) > MAX_NESTING:
-                    raise _Positioned(f"brackets nested more than {MAX_NESTING} deep; simplify the expression", tok)
-            elif kind in _CLOSE:
-                if stack and stack[-1] == _CLOSE[kind]:
-                    stack.pop()
-                    openers.pop()
-                elif stack:
-                    o = openers[-1]
-                    raise _Positioned(f"'{tok}' does not match the open '{o}' at line {o.line}, column {o.column}",
-                                      tok)
-                else:
-                    raise _Positioned(f"'{tok}' closes nothing", tok)
-            elif kind == "_NL" and stack and stack[-1] != "LBRACE":
-                continue
-            if kind != "_NL":
-                self.last = tok
-            yield tok
-
-
-class _Positioned(Exception):
-    def __init__(self, message, tok):
-        super().__init__(message)
-        self.message = message
-        self.line = tok.line
-        self.column = tok.column
 
 
 class _SemanticAt(Exception):
@@ -371,61 +328,28 @@ class Source:
         return self.error(cls, message, pos.line, pos.column)
 
 
-def _end_position(source, postlex):
-    last = getattr(postlex, "last", None)
-    if last is None:
-        return 1, 1
-    return last.end_line, last.end_column
-
-
-def _syntax_error(source, exc, postlex):
-    if isinstance(exc, UnexpectedCharacters):
-        ch = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
-        if ch in "\"'":
-            msg = "unterminated string: close it with " + ch + " on the same line"
-        elif ch == "\t" or ch.isspace():
-            msg = f"unexpected whitespace character {ch!r}"
-        elif ch == "." and source.text[exc.pos_in_stream - 1: exc.pos_in_stream].isdigit():
-            msg = "a number needs a digit after its decimal point (write 1.0, not 1.)"
-        elif ch == "=" and exc.allowed and "COMP_OP" in exc.allowed:
-            msg = "unexpected '='; to compare, write '=='"
-        elif ch.isprintable():
-            msg = f"unexpected character '{ch}'"
-        else:
-            msg = f"unexpected character {ch!r}"
-        if exc.allowed:
-            msg += f"; expected {_expected_text(exc.allowed)}"
-        return source.error(DSLSyntaxError, msg, exc.line, exc.column)
-    if isinstance(exc, UnexpectedToken):
-        tok = exc.token
-        if tok.type == "$END":
-            line, column = _end_position(source, postlex)
-        else:
-            line, column = tok.line, tok.column
-        expected = set(exc.expected) - {"$END"}
-        if "SEMICOLON" not in expected:  # the post-lexer always accepts newlines; say so only where one fits
-            expected.discard("_NL")
-        msg = f"unexpected {_describe(tok)}"
-        hint = _hint(tok, exc)
-        openers = getattr(postlex, "openers", [])
-        if tok.type in _CLOSE:
-            if not openers:
-                return source.error(DSLSyntaxError, f"'{tok}' closes nothing", line, column)
-            if openers[-1].type != _CLOSE[tok.type]:
-                o = openers[-1]
-                return source.error(DSLSyntaxError, f"'{tok}' does not match the open '{o}' "
-                                    f"at line {o.line}, column {o.column}", line, column)
-        if tok.type == "$END" and openers:
-            o = openers[-1]
-            hint = f"the '{o}' at line {o.line}, column {o.column} is never closed"
-        if tok.type == "DOT" and source.text[tok.start_pos - 1: tok.start_pos].isdigit():
-            hint = "a number needs a digit after its decimal point (write 1.0, not 1.)"
-        if hint:
-            msg += f"; {hint}"
-        elif expected:
-            msg += f"; expected {_expected_text(expected)}"
-        return source.error(DSLSyntaxError, msg, line, column)
-    return source.error(DSLSyntaxError, str(exc).splitlines()[0], getattr(exc, "line", None), getattr(exc, "column", None))
+def _syntax_error(source, exc, lexing):
+    if not isinstance(exc, UnexpectedToken):  # pragma: no cover - the LALR parser raises UnexpectedToken
+        return source.error(DSLSyntaxError, str(exc).splitlines()[0], getattr(exc, "line", None),
+                            getattr(exc, "column", None))
+    tok = exc.token
+    if tok.type == "$END":  # point just past the last token
+        line, column = (lexing.last.end_line, lexing.last.end_column) if lexing.last is not None else (1, 1)
+    else:
+        line, column = tok.line, tok.column
+    expected = set(exc.expected) - {"$END"}
+    msg = f"unexpected {_describe(tok)}"
+    hint = _hint(tok, exc)
+    if tok.type == "$END" and lexing.openers:
+        o = lexing.openers[-1]
+        hint = f"the '{o}' at line {o.line}, column {o.column} is never closed"
+    if tok.type == "DOT" and source.text[tok.start_pos - 1: tok.start_pos].isdigit():
+        hint = "a number needs a digit after its decimal point (write 1.0, not 1.)"
+    if hint:
+        msg += f"; {hint}"
+    elif expected:
+        msg += f"; expected {_expected_text(expected)}"
+    return source.error(DSLSyntaxError, msg, line, column)
 
 
 def _hint(tok, exc):
@@ -450,11 +374,13 @@ def parse_statements(text, filename="<string>"):
     """Parse text into a tuple of statements, raising `DSLSyntaxError` on bad input."""
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DSLSyntaxError(f"not UTF-8 text: byte {exc.start} cannot be decoded", filename) from None
     if not isinstance(text, str):
         raise TypeError(f"space text must be str, got {type(text).__name__}")
+    if text.startswith("\ufeff"):  # a byte-order mark, as some editors write
+        text = text[1:]
     source = Source(text, filename)
     if len(text) > MAX_INPUT_BYTES:
         raise DSLSyntaxError(
@@ -465,10 +391,9 @@ def parse_statements(text, filename="<string>"):
         line = text.count("\n", 0, i) + 1
         column = i - (text.rfind("\n", 0, i) + 1) + 1
         raise source.error(DSLSyntaxError, "NUL character in text; is this a binary file?", line, column)
-    parser = _parser()
-    postlex = parser.options.postlex
+    lexing = Lexing(text)
     try:
-        tree = parser.parse(text)
+        tree = _parser().parse(lexing)
     except _SemanticAt as exc:
         where = exc.where
         if isinstance(where, Token):
@@ -480,10 +405,10 @@ def parse_statements(text, filename="<string>"):
             raise source.at(DSLSemanticError, exc.orig_exc.message,
                             _tok(where) if isinstance(where, Token) else where) from None
         raise
-    except _Positioned as exc:
+    except LexError as exc:
         raise source.error(DSLSyntaxError, exc.message, exc.line, exc.column) from None
     except UnexpectedInput as exc:
-        raise _syntax_error(source, exc, postlex) from None
+        raise _syntax_error(source, exc, lexing) from None
     except LarkError as exc:  # pragma: no cover - any other Lark failure still ends in a DSLError
         raise source.error(DSLSyntaxError, str(exc).splitlines()[0], None, None) from None
     deep = _too_deep(tree)
