@@ -12,10 +12,15 @@ import os
 
 from .dump import dumps
 from .errors import DSLError, DSLSemanticError, DSLSyntaxError
+from .hookspecs import hookimpl
+from .minimize import MinimizeResult, minimize
 from .parser import parse_statements
+from .plugins import PluginError
 from .space import Space
+from .trials import Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "Space", "dumps", "load", "parse"]
+__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "Space", "Trial",
+           "dumps", "hookimpl", "load", "minimize", "parse"]
 __version__ = "0.1.0"
 
 

@@ -267,8 +267,32 @@ def cmd_grid(args):
     return 0
 
 
+# ---------------------------------------------------------------- plugins
+def _add_plugins(subparsers):
+    p = subparsers.add_parser(
+        "plugins", help="list every registered strategy, evaluator and distribution",
+        description="List every strategy, evaluator and distribution registered through the "
+                    "'spacedsl' entry-point group, with the package and version that provides it.")
+    p.add_argument("--json", action="store_true", help="one JSON object a line")
+    p.set_defaults(func=cmd_plugins)
+
+
+def cmd_plugins(args):
+    from .plugins import listing
+    rows = [(kind, name, prov.package, prov.version) for kind, name, prov in listing()]
+    if args.json:
+        for kind, name, package, version in rows:
+            print(json.dumps({"kind": kind, "name": name, "package": package, "version": version}))
+        return 0
+    header = ("KIND", "NAME", "PACKAGE", "VERSION")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(4)]
+    for row in [header] + rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    return 0
+
+
 # ------------------------------------------------------------------- main
-_SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid)
+_SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins)
 
 
 def _version():
@@ -305,6 +329,9 @@ def main(argv=None):
     except spacedsl.DSLError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except spacedsl.PluginError as exc:
+        _error(str(exc))
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. `spacedsl grid big.space | head`

@@ -365,8 +365,15 @@ class Prior:
 
 
 def registry():
-    """Every distribution name the language knows (plugins extend it in a later layer)."""
-    return dict(BUILTINS)
+    """Every distribution name the language knows: the built-ins and what plugins add."""
+    from .plugins import PluginError, _collect
+    names = dict(BUILTINS)
+    for name, (factory, provider) in _collect("distributions").items():
+        if name in names or name.split(".")[0] == "scipy":
+            raise PluginError(f"plugin {provider.plugin} (from {provider.package}) offers the distribution "
+                              f"{name!r}, which is built in; rename it")
+        names[name] = factory
+    return names
 
 
 @functools.lru_cache(maxsize=None)

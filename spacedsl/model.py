@@ -308,14 +308,20 @@ class Batch:
         return [{k: v for k, v in zip(names, row) if v is not _INACTIVE} for row in zip(*cols)]
 
 
-def decode(model, u, dims=None):
-    """Map points of the unit cube to a batch: column k of u is dimension ``dims[k]`` (default: all)."""
+def decode(model, u, dims=None, fixed=None):
+    """Map points of the unit cube to a batch: column k of u is dimension ``dims[k]`` (default: all).
+
+    ``fixed`` maps dimension indices to a raw value (finite: index; distribution: value) used
+    instead of the cube for every row.
+    """
     u = np.asarray(u, dtype=float)
     batch = Batch(model, u.shape[0])
     for k, j in enumerate(range(len(model.dims)) if dims is None else dims):
         dim = model.dims[j]
         col = u[:, k]
-        if dim.prior is not None:
+        if fixed and j in fixed:
+            raw = np.full(len(col), fixed[j], dtype=np.int64 if dim.prior is None else float)
+        elif dim.prior is not None:
             raw = dim.prior.ppf(col)
         else:
             raw = np.minimum((np.clip(col, 0.0, 1.0) * dim.size).astype(np.int64), dim.size - 1)

@@ -18,6 +18,16 @@ from .model import MISSING, Batch, Model, decode, encode, value_key
 MAX_DRAW_FACTOR = 1000  # rejection sampling gives up after this many draws per configuration asked
 
 
+def as_space(space):
+    """A `Space` from a Space or from space text."""
+    if isinstance(space, Space):
+        return space
+    if isinstance(space, str | bytes):
+        from . import parse
+        return parse(space)
+    raise TypeError(f"expected a spacedsl.Space or space text, got {type(space).__name__}")
+
+
 @attrs.frozen
 class Space:
     """A checked search space, immutable and hashable; equal when it declares the same things.
@@ -90,6 +100,27 @@ class Space:
                 raise ValueError(f"constraints accept too few configurations: {len(out)} of {drawn:,} draws; "
                                  "loosen the 'where' conditions or narrow the domains they name")
         return out
+
+    def default_configuration(self, seed=None, tries=64):
+        """The configuration a sequential strategy tries first: every default given, the rest drawn.
+
+        None when the space has no defaults, or when no draw of the rest meets the constraints.
+        """
+        model = self._model
+        fixed = {}
+        for dim in model.dims:
+            if dim.default is MISSING:
+                continue
+            if dim.prior is not None:
+                fixed[dim.index] = float(dim.default)
+            else:
+                fixed[dim.index] = dim.finite.index_of(dim.default)
+        if not fixed:
+            return None
+        rng = np.random.default_rng(seed)
+        batch = decode(model, rng.random((tries, len(model.dims))), fixed=fixed)
+        ok = np.flatnonzero(batch.feasible())
+        return batch.take(ok[:1]).configs()[0] if len(ok) else None
 
     def grid(self, resolution=5):
         """Iterate over every configuration of the grid (finite domains whole, distributions at

@@ -1,0 +1,28 @@
+"""Trial records: what was tried, what it gave, and how long it took."""
+
+from __future__ import annotations
+
+import attrs
+
+COMPLETE, FAILED = "complete", "failed"
+
+
+@attrs.frozen
+class Trial:
+    """One evaluated configuration.
+
+    Attributes:
+        number: 0-based position in the search.
+        params: What the function or estimator received: active parameters and constants.
+        value: The loss (``minimize``) or mean validation score (``search``); None if it failed.
+        state: ``"complete"`` or ``"failed"``.
+        error: The error message of a failed trial, else None.
+        duration: Seconds spent evaluating it.
+    """
+
+    number: int
+    params: dict = attrs.field(hash=False)
+    value: float | None
+    state: str
+    error: str | None = None
+    duration: float = 0.0
