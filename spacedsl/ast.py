@@ -246,12 +246,15 @@ class If:
         condition: When the body is active.
         body: Statements active when the condition holds.
         orelse: Statements active when it does not (an ``else if`` is one If).
+        pos: From ``if`` to the ``}`` closing the body (end_line, end_column).
+        else_end: Where the ``}`` closing an ``else { ... }`` block is.
     """
 
     condition: Expr
     body: tuple[Statement, ...] = attrs.field(converter=tuple)
     orelse: tuple[Statement, ...] = attrs.field(converter=tuple, default=())
     pos: Pos | None = _pos()
+    else_end: Pos | None = _pos()
 
 
 @attrs.frozen

@@ -84,7 +84,7 @@ class Analysis:
             self._condition(s.condition)
             body = self._block(s.body, guards + ((s.condition, True),))
             orelse = self._block(s.orelse, guards + ((s.condition, False),))
-            return ast.If(s.condition, body, orelse, pos=s.pos)
+            return ast.If(s.condition, body, orelse, pos=s.pos, else_end=s.else_end)
         if isinstance(s, ast.Where):
             self._condition(s.condition)
             from .dump import expr_text

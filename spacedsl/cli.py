@@ -23,6 +23,7 @@ import sys
 import tempfile
 
 import spacedsl
+from spacedsl.dump import format_text
 
 PROG = "spacedsl"
 STDIN = "-"
@@ -93,25 +94,6 @@ def _write_text(path, text):
         raise
 
 
-def has_comments(text):
-    """True when the space text holds a ``#`` comment (a ``#`` outside a string literal)."""
-    quote = None
-    escaped = False
-    for ch in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote or ch == "\n":  # strings cannot span lines
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            return True
-    return False
-
-
 def _print_json_lines(configs):
     for config in configs:
         print(json.dumps(config))
@@ -150,14 +132,13 @@ def _add_fmt(subparsers):
     p = subparsers.add_parser(
         "fmt", help="rewrite space files in canonical form",
         description="Rewrite each space file in place in canonical form (one statement a line, "
-                    "4-space blocks); files already canonical are left untouched. The canonical "
-                    "form has no comments, so a file with comments is only rewritten when "
-                    "--strip-comments is given. With '-', read stdin and write the result to stdout.")
+                    "4-space blocks), keeping its comments and single blank lines; files already "
+                    "canonical are left untouched. With '-', read stdin and write the result to stdout.")
     p.add_argument("files", nargs="+", metavar="FILE", help="space file ('-' for stdin)")
     p.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change and exit 1 if any")
     p.add_argument("--strip-comments", action="store_true",
-                   help="allow rewriting files that hold comments (the comments are lost)")
+                   help="drop comments and blank lines too: write exactly spacedsl.dumps()")
     p.set_defaults(func=cmd_fmt)
 
 
@@ -175,10 +156,16 @@ def cmd_fmt(args):
     return status
 
 
+def _formatted(text, filename, strip_comments):
+    if strip_comments:
+        return spacedsl.dumps(spacedsl.parse(text, filename=filename))
+    return format_text(text, filename=filename)
+
+
 def _fmt_one(path, args):
     if path == STDIN:
         text = _read_stdin()
-        canonical = spacedsl.dumps(spacedsl.parse(text, filename="<stdin>"))
+        canonical = _formatted(text, "<stdin>", args.strip_comments)
         if args.check:
             if text != canonical:
                 print("would reformat <stdin>")
@@ -186,16 +173,14 @@ def _fmt_one(path, args):
             return 0
         sys.stdout.write(canonical)
         return 0
-    canonical = spacedsl.dumps(_load(path))
     text = _read_text(path)
+    if text is None:
+        _load(path)  # not UTF-8: raises the DSLError that says so
+    canonical = _formatted(text, path, args.strip_comments)
     if text == canonical:
         return 0
     if args.check:
         print(f"would reformat {path}")
-        return 1
-    if (text is None or has_comments(text)) and not args.strip_comments:
-        _error(f"{path} has comments, which the canonical form drops; "
-               "not rewritten (pass --strip-comments to rewrite it anyway)")
         return 1
     try:
         _write_text(path, canonical)

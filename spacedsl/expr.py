@@ -30,6 +30,14 @@ def is_number(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def as_float(x):
+    """A number as a float; integers too large for one become +-inf (they still order correctly)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return float("inf") if x > 0 else float("-inf")
+
+
 class Codes:
     """Interns the non-number values a space mentions (strings, booleans, none)."""
 
@@ -58,7 +66,7 @@ class Codes:
 
     def encode(self, values):
         """(num, code) arrays for a list of plain values."""
-        num = np.array([float(v) if is_number(v) else 0.0 for v in values], dtype=float)
+        num = np.array([as_float(v) if is_number(v) else 0.0 for v in values], dtype=float)
         code = np.array([self.code(v) for v in values], dtype=np.int64)
         return num, code
 
@@ -107,7 +115,7 @@ class Evaluator:
         n = self.n
         if isinstance(expr, ast.Literal):
             v = expr.value
-            return (np.full(n, float(v) if is_number(v) else 0.0), np.full(n, self.codes.code(v))), None
+            return (np.full(n, as_float(v) if is_number(v) else 0.0), np.full(n, self.codes.code(v))), None
         if isinstance(expr, ast.Name):
             return self.column(expr.name), None
         if isinstance(expr, ast.Unary):

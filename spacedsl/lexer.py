@@ -54,12 +54,16 @@ class Lexing:
         text: The input.
         openers: Brackets still open, innermost last.
         last: The last token other than a newline.
+        comments: ``(line, column, text, trailing)`` for every comment; trailing means code
+            stands before it on its line.
     """
 
     def __init__(self, text):
         self.text = text
         self.openers = []
         self.last = None
+        self.comments = []
+        self.content_lines = set()  # lines holding a token or a comment (the rest are blank)
 
 
 class SpaceLexer(Lexer):
@@ -86,6 +90,10 @@ class SpaceLexer(Lexer):
             kind, value, end = m.lastgroup, m.group(), m.end()
             column = pos - line_start + 1
             if kind == "WS" or kind == "COMMENT":
+                if kind == "COMMENT":
+                    trailing = lexing.last is not None and lexing.last.line == line
+                    lexing.comments.append((line, column, value.rstrip(), trailing))
+                    lexing.content_lines.add(line)
                 pos = end
                 continue
             if kind == "NL":
@@ -114,6 +122,7 @@ class SpaceLexer(Lexer):
                                    line, column)
                 openers.pop()
             lexing.last = tok
+            lexing.content_lines.add(line)
             pos = end
             yield tok
 

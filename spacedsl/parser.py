@@ -227,14 +227,19 @@ class _ToAst(Transformer):
         return ast.Tied(names, rows, default[0] if default else None, pos=_tok(ch[0]))
 
     def block(self, ch):
-        return _Block(tuple(ch))
+        return _Block(tuple(ch[:-1]), ch[-1])
 
     def if_stmt(self, ch):
-        cond, body = ch[0], ch[1].statements
-        orelse = ()
-        if len(ch) > 2:
-            orelse = ch[2].statements if isinstance(ch[2], _Block) else (ch[2],)
-        return ast.If(cond, body, orelse, pos=cond.pos)
+        keyword, cond, body = ch[0], ch[1], ch[2]
+        orelse, else_end = (), None
+        if len(ch) > 3:
+            if isinstance(ch[3], _Block):
+                orelse, else_end = ch[3].statements, _tok(ch[3].close)
+            else:
+                orelse = (ch[3],)
+        close = body.close
+        pos = ast.Pos(keyword.line, keyword.column, close.line, close.column)
+        return ast.If(cond, body.statements, orelse, pos=pos, else_end=else_end)
 
     def where(self, ch):
         return ast.Where(ch[1], pos=_tok(ch[0]))
@@ -244,8 +249,9 @@ class _ToAst(Transformer):
 
 
 class _Block:
-    def __init__(self, statements):
+    def __init__(self, statements, close):
         self.statements = statements
+        self.close = close
 
 
 class _Default:
@@ -310,6 +316,8 @@ class Source:
     def __init__(self, text, filename):
         self.text = text
         self.filename = filename
+        self.comments = []
+        self.content_lines = set()
         self._lines = None
 
     def line_text(self, line):
@@ -416,4 +424,5 @@ def parse_statements(text, filename="<string>"):
         pos = deep.pos
         raise source.error(DSLSyntaxError, f"expression nested more than {MAX_DEPTH} deep; simplify it",
                            pos and pos.line, pos and pos.column)
+    source.comments, source.content_lines = lexing.comments, lexing.content_lines
     return tree, source

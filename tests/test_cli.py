@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import spacedsl
-from spacedsl.cli import has_comments, main
+from spacedsl.cli import main
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -139,16 +139,21 @@ def test_fmt_canonical_file_is_untouched(capsys, write):
     assert os.stat(path).st_mtime_ns == before
 
 
-def test_fmt_keeps_comments_unless_told(capsys, write):
-    text = "# tuned weekly\na in [1,2,3]\n"
+def test_fmt_keeps_comments_and_blank_lines(capsys, write):
+    text = "# tuned weekly\n\na in [1,2,3]   # small\nif a==1 {\n  # only for 1\n  b ~ uniform(0,1)\n}\n"
     path = write("commented.space", text)
-    status, _, err = run(capsys, "fmt", path)
-    assert status == 1
-    assert "comments" in err and "--strip-comments" in err
-    assert pathlib.Path(path).read_text(encoding="utf-8") == text
+    assert run(capsys, "fmt", path)[0] == 0
+    assert pathlib.Path(path).read_text(encoding="utf-8") == (
+        "# tuned weekly\n\na in [1, 2, 3]  # small\nif a == 1 {\n    # only for 1\n    b ~ uniform(0, 1)\n}\n")
+    assert run(capsys, "fmt", "--check", path) == (0, "", "")
     status, _, _ = run(capsys, "fmt", "--strip-comments", path)
     assert status == 0
     assert pathlib.Path(path).read_text(encoding="utf-8") == spacedsl.dumps(spacedsl.parse(text))
+
+
+def test_fmt_leaves_the_examples_as_they_are(capsys):
+    examples = sorted(str(p) for p in (pathlib.Path(__file__).parent.parent / "examples").glob("*.space"))
+    assert examples and run(capsys, "fmt", "--check", *examples) == (0, "", "")
 
 
 def test_fmt_bad_file(capsys, write):
@@ -171,16 +176,6 @@ def test_fmt_stdin_writes_stdout(capsys, monkeypatch):
     status, out, _ = run(capsys, "fmt", "-")
     assert status == 0
     assert out == spacedsl.dumps(spacedsl.parse(text))
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("a in [1]\n", False),
-    ("a in [1]  # note\n", True),
-    ('a in ["#1", \'#2\']\n', False),
-    ('a in ["say \\"#\\"", 1] # real\n', True),
-])
-def test_has_comments(text, expected):
-    assert has_comments(text) is expected
 
 
 # ----------------------------------------------------------------- sample
