@@ -335,6 +335,14 @@ class Prior:
     def cdf(self, x):
         return np.asarray(self.dist.cdf(np.asarray(x, dtype=float)), dtype=float)
 
+    def to_unit(self, x):
+        """Where values sit in the unit cube: the CDF, or for a discrete prior the middle of the
+        value's step of the CDF, so that ``ppf(to_unit(x)) == x``."""
+        x = np.asarray(x, dtype=float)
+        if self.discrete:
+            return (self.cdf(x - 1) + self.cdf(x)) / 2
+        return self.cdf(x)
+
     def grid(self, resolution):
         """``resolution`` representative values, snapped and de-duplicated, ascending."""
         k = max(int(resolution), 1)

@@ -338,7 +338,7 @@ def encode(model, configs):
             vals = np.array([c.get(name, np.nan) if is_number(c.get(name)) else np.nan for c in configs],
                             dtype=float)
             with np.errstate(invalid="ignore"):
-                out[:, j] = np.where(np.isnan(vals), np.nan, dim.prior.cdf(np.nan_to_num(vals)))
+                out[:, j] = np.where(np.isnan(vals), np.nan, dim.prior.to_unit(np.nan_to_num(vals)))
             continue
         for i, c in enumerate(configs):
             if any(n not in c for n in dim.names):

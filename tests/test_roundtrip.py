@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from decimal import Decimal
 
@@ -30,8 +31,11 @@ from hypothesis import strategies as st
 import spacedsl
 from spacedsl import Space
 
+# CI runs a fixed, reproducible sample. For a deeper local hunt:
+#   SPACEDSL_FUZZ_EXAMPLES=3000 SPACEDSL_FUZZ_RANDOM=1 pytest tests/test_roundtrip.py
 SETTINGS = settings(
-    max_examples=200, deadline=None, derandomize=True, database=None,
+    max_examples=int(os.environ.get("SPACEDSL_FUZZ_EXAMPLES", "200")), deadline=None,
+    derandomize=os.environ.get("SPACEDSL_FUZZ_RANDOM") != "1", database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -91,7 +95,7 @@ NAME_BASES = ["x", "lr", "clf__C", "rf.max_depth", "gb.sub.depth", "n_estimators
 
 # ================================================================ literal gen
 
-SPECIAL_INTS = [0, 1, -1, 7, 10, 1000, 2**31, 2**53, 2**53 + 1, 2**63, -(2**63), 10**30,
+SPECIAL_INTS = [0, 1, -1, 7, 10, 1000, 2**31, 2**53, 2**53 + 1, 2**63, -(2**63), 10**30, 2**1024, -(10**400),
                 123456789012345678901234567890]
 SPECIAL_FLOATS = [0.0, -0.0, 0.1, 0.5, 1.5, 1e-300, 1e-3, 5e-324, 2.5e-308, 1.7976931348623157e308,
                   1e16, 1e22, 123456789.0, 0.30000000000000004, -250.0, 2.0**53, 1e-05]
@@ -123,6 +127,8 @@ class Gen:
         self.upper = {}  # name -> literal value every (active) value is <= to
         self.lower = {}  # name -> literal value every (active) value is >= to
         self.members = {}  # name -> list of values it takes (finite domains)
+        self.pins = {}  # name -> (op, value): `name op value` holds in one configuration common to all pins
+        self.narrowed = 0  # restrictive constraints so far (each divides the acceptance rate)
 
     # ------------------------------------------------------------ helpers
     def d(self, strategy):
@@ -154,6 +160,8 @@ class Gen:
         kinds = ["choice", "range", "dist", "dist", "constant", "tied"]
         if self.visible:
             kinds += ["where"]
+            if self.pins and self.narrowed < 2:
+                kinds += ["narrow"]
             if depth < 3:
                 kinds += ["if", "if"]
         kind = self.d(st.sampled_from(kinds))
@@ -186,8 +194,10 @@ class Gen:
         if pool == "ints":
             values = self.distinct_values(ints, 1, 6)
             annotation = self.d(st.sampled_from([None, "int", "float"]))
+            if annotation == "float" and any(abs(v) > 2**1000 for v in values):
+                annotation = None  # ': float' on an int beyond float range: see test_fuzz (a known bug)
         elif pool == "numbers":
-            values = self.distinct_values(st.one_of(ints, floats), 1, 6, convert=float)
+            values = self.distinct_values(st.one_of(ints, floats), 1, 6, convert=_as_float)
             annotation = self.d(st.sampled_from([None, "float"]))
         elif pool == "strings":
             values = self.distinct_values(strings, 1, 6)
@@ -197,6 +207,7 @@ class Gen:
             annotation = None
         if annotation == "float":
             # ': float' converts the values: they must stay distinct and finite as floats
+            assume(all(abs(v) < 2**1000 for v in values))
             assume(len({float(v) for v in values}) == len(values))
         toks = ["in", "["] + sum(([Lit(v), ","] for v in values), [])[:-1]
         if self.chance(0.2):
@@ -209,6 +220,8 @@ class Gen:
             self.defaults[name] = (float(v) if annotation == "float" else v, annotation is None)
         taken = [float(v) for v in values] if annotation == "float" else values
         self.members[name] = taken
+        if pool in ("ints", "numbers"):
+            self.pins[name] = ("<=", min(taken))
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in taken):
             self.upper[name], self.lower[name] = max(taken), min(taken)
         return self._param(name, annotation, toks, default)
@@ -249,6 +262,7 @@ class Gen:
             default = (v,)
             self.defaults[name] = (values[k], False)
         self.upper[name], self.lower[name] = hi_lit, lo_lit
+        self.pins[name] = ("<=", lo_lit)
         return self._param(name, annotation, toks, default)
 
     # ------------------------------------------------------ distributions
@@ -395,6 +409,7 @@ class Gen:
             self.names.append(n)
             self.visible.append(n)
             self.members[n] = [row[i] for row in rows]
+            self.pins[n] = ("==", rows[0][i])
         return ("line", toks)
 
     # ------------------------------------------------------- conditions
@@ -408,6 +423,17 @@ class Gen:
         elif r == 2 and depth < 3:
             orelse = ("elif", self.s_if(depth + 1))
         return ("if", cond, body, orelse)
+
+    def s_narrow(self, depth):
+        """A constraint most configurations break, but not all: each pinned name at its pin.
+
+        Every pin holds in one configuration (choices and ranges at their least value,
+        tied groups at their first row), so any set of them is satisfiable.
+        """
+        self.narrowed += 1
+        n = self.d(st.sampled_from(sorted(self.pins)))
+        op, value = self.pins[n]
+        return ("line", ["where", n, op, Lit(value, expr=True), "or", n, "==", Kw("none", "None")])
 
     def s_where(self, depth):
         return ("line", ["where"] + self.tautology(2))
@@ -492,6 +518,10 @@ class Gen:
 
 
 # ================================================================== rendering
+
+
+def _as_float(v):
+    return float(v) if abs(v) < 2**1000 else v
 
 
 def _hex_escape(ch):
@@ -756,6 +786,19 @@ def test_samples_are_valid_plain_configurations(text):
     one = space.sample(seed=0)
     assert isinstance(one, dict)
     space.validate(one)
+    # and validate says no to what is not a configuration
+    config = configs[0]
+    with pytest.raises(ValueError):
+        space.validate({**config, "zz__not_a_parameter": 1})
+    for name in space.names:
+        if name in config:
+            with pytest.raises(ValueError):
+                space.validate({k: v for k, v in config.items() if k != name})  # an active one missing
+            with pytest.raises(ValueError):
+                space.validate({**config, name: "\x00 no domain holds this"})
+    for name in space.constants:
+        with pytest.raises(ValueError):
+            space.validate({**config, name: "\x00 not the constant"})
     # same seed, same configurations
     assert [_typed(c) for c in space.sample(5, seed=0)] == [_typed(c) for c in configs]
 
@@ -860,7 +903,7 @@ def test_strings_survive_dumps_exactly(value):
         assert "\n" not in canonical[:-1]  # one statement, one line
 
 
-def test_where_expressions_round_trip_with_minimal_parentheses():
+def test_where_expressions_keep_their_meaning():
     cases = {
         "a in [1, 2]\nb in [3, 4]\nwhere ((a + b) * 2) > (3)": "where (a + b) * 2 > 3",
         "a in [1, 2]\nwhere a - (2 - 3) >= 0": "where a - (2 - 3) >= 0",
@@ -966,3 +1009,41 @@ def test_dumps_is_one_statement_a_line_with_four_space_blocks():
         "}\n"
         "where a == a or true\n"
     )
+
+
+# ================================================================ known bugs
+
+
+@pytest.mark.xfail(strict=True, reason="one-name tied group: sample() gives {'a': 2} but validate() wants a "
+                                       "1-tuple, and defaults gives (2,) (space.py _raw_of / defaults)")
+def test_one_name_tied_group():
+    space, canonical = rt("(a) in [(1), (2)] = (2)")
+    assert space == spacedsl.parse("(a,) in [(1,), (2,)] = (2,)")
+    assert space.names == ("a",)
+    assert space.defaults == {"a": 2}
+    for config in space.sample(5, seed=0):
+        assert type(config["a"]) is int
+        space.validate(config)
+    space.validate({"a": 1})
+
+
+@pytest.mark.xfail(strict=True, reason="a default keeps the first listed value equal to it: "
+                                       "x in [1, 1.0] = 1.0 has default 1 (model.value_key merges 1 and 1.0)")
+@pytest.mark.parametrize("text, expected", [
+    ("x in [1, 1.0] = 1.0", {"x": 1.0}),
+    ("(a, b) in [(1, 2), (1.0, 2)] = (1.0, 2)", {"a": 1.0, "b": 2}),
+])
+def test_default_keeps_its_literal_type(text, expected):
+    space, _ = rt(text)
+    assert {k: key(v) for k, v in space.defaults.items()} == {k: key(v) for k, v in expected.items()}
+
+
+@pytest.mark.xfail(strict=True, reason="parse accepts a raw lone surrogate in str input; dumps writes it as "
+                                       "\\ud800, which parse rejects ('\\ud800' is not a valid character)")
+@pytest.mark.parametrize("text", ['x = "\ud800"', "x in ['a\udfff', 'b']", '(a, b) in [("\udc80", 1)]'])
+def test_raw_lone_surrogate(text):
+    try:
+        spacedsl.parse(text)
+    except spacedsl.DSLError:
+        return  # rejecting it is fine
+    rt(text)  # accepting it is fine too, if it then round-trips

@@ -322,3 +322,9 @@ def test_load_reads_files_and_names_them_in_errors(tmp_path):
     good = tmp_path / "good.space"
     good.write_text("x in [1]\n")
     assert spacedsl.load(str(good)).names == ("x",)
+
+
+def test_discrete_priors_round_trip_through_the_unit_cube():
+    space = spacedsl.parse("r ~ randint(1, 10)\np ~ scipy.poisson(3)")
+    configs = [{"r": r, "p": p} for r in range(1, 11) for p in (0, 1, 3, 7)]
+    assert space.from_unit(space.to_unit(configs)) == configs

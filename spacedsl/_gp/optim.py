@@ -5,14 +5,26 @@
    points seen so far (a random subset of coordinates moved by Gaussian steps of
    three sizes, labels redrawn) — or, for a small finite space, every
    configuration not yet tried. Infeasible candidates are dropped.
-2. *Refine*: from the best few, L-BFGS-B on the ordered continuous coordinates
-   (floats, and integers relaxed), all starts at once as one separable problem,
-   in coordinates divided by the lengthscales so the problem is well scaled.
-   Inactive coordinates and discrete ones stay fixed.
-3. *Snap and search the levels*: round to the lattice, then try neighbouring
-   levels of integer and ordinal dimensions (one and two steps) and every label
-   of categorical ones, keeping a move when it raises the acquisition; then
-   refine the continuous coordinates once more if anything moved.
+2. *Polish the winner*: if the best candidate lies where the model has learnt
+   something (posterior variance below a fifth of the prior's), L-BFGS-B on its
+   ordered continuous coordinates (floats, integers relaxed), in coordinates
+   divided by the lengthscales so the problem is well scaled. Inactive and
+   discrete coordinates stay fixed.
+3. *Search the levels*: snap to the lattice, then try neighbouring levels of
+   integer and ordinal dimensions (one and two steps) and every label of
+   categorical ones, keeping a move when it raises the acquisition; polish
+   once more if anything moved.
+
+Why only the winner, and only near data: the decision between exploiting
+(near the incumbent) and exploring (far from the data) is made on the screened
+candidates, where both kinds are scored with the same resolution. Polishing
+every start by gradient tilts that decision — a polished local candidate
+always beats an unpolished distant one — and polishing far-from-data starts
+walks them to the corners of the cube, where the variance is largest and
+good configurations rarely are. Both cost whole evaluations on multimodal
+problems (Hartmann6: in our runs a quarter of the evaluations went to
+corners, median regret at 50 ~0.15, against ~1e-3 this way); the polish of
+the exploiting winner still gives precise convergence (Branin ~1e-5).
 
 Everything returned is canonical, feasible and re-scored after snapping, best
 first, so a caller can skip duplicates and take the next.
@@ -63,16 +75,18 @@ class Maximiser:
         enc: The `search_space.Encoding`.
         n_candidates: Sobol candidates per call.
         n_local: Perturbation candidates per call.
-        n_starts: Starting points refined by L-BFGS-B.
-        maxiter: L-BFGS-B iterations per refinement.
+        n_starts: Best distinct candidates searched level by level (the first is also polished).
+        maxiter: L-BFGS-B iterations per polish.
+        explored: Polish only where the posterior variance is below this fraction of the prior's.
     """
 
-    def __init__(self, enc, n_candidates=1024, n_local=512, n_starts=5, maxiter=100):
+    def __init__(self, enc, n_candidates=1024, n_local=512, n_starts=5, maxiter=100, explored=0.2):
         self.enc = enc
         self.n_candidates = n_candidates
         self.n_local = n_local
         self.n_starts = n_starts
         self.maxiter = maxiter
+        self.explored = explored
 
     # -------------------------------------------------------------- screen
     def candidates(self, rng, centres, pool=None):
@@ -96,10 +110,13 @@ class Maximiser:
             return X[order], values[order]
         starts = _top_distinct(X, values, self.n_starts)
         S, A, V = X[starts], active[starts], values[starts]
+        local = self._near_data(acq, S)
+        local[1:] = False  # only the winner is polished (module docstring)
         moved = True
         for round_ in range(2):
-            if len(self.enc.continuous) and (round_ == 0 or moved):
-                S, A, V = self._refine(acq, S, A, V, lengthscales)
+            if len(self.enc.continuous) and local.any() and (round_ == 0 or moved):
+                Sl, Al, Vl = self._refine(acq, S[local], A[local], V[local], lengthscales)
+                S[local], A[local], V[local] = Sl, Al, Vl
             moved = False
             if len(self.enc.discrete):
                 S, A, V, moved = self._levels(acq, S, A, V)
@@ -109,6 +126,15 @@ class Maximiser:
         allV = np.concatenate([V, values])
         order = np.argsort(-allV, kind="stable")
         return allX[order], allV[order]
+
+    def _near_data(self, acq, S):
+        """Which starts sit where the model has learnt something (posterior variance below
+        ``self.explored`` of the prior's): only those are refined by gradient."""
+        posterior = getattr(acq, "posterior", None)
+        if posterior is None:
+            return np.ones(len(S), dtype=bool)
+        _, var = posterior.predict(S)
+        return var < self.explored * posterior.hyper.signal
 
     # ----------------------------------------------------- continuous part
     def _refine(self, acq, S, A, V, lengthscales):

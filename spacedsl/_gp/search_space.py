@@ -92,8 +92,13 @@ class Encoding:
             h = max(h, 0.5)
         return h
 
-    def lattice_unit(self, j, values):
-        """Canonical unit coordinate of lattice values of prior dimension j (NaN stays NaN)."""
+    def lattice_unit(self, j, values, fallback=None):
+        """Canonical unit coordinate of lattice values of prior dimension j (NaN stays NaN).
+
+        The middle of the value's cell; should that not decode back to the value
+        (an unusual custom distribution), ``fallback`` (the point that produced
+        the value) or else the value's CDF.
+        """
         prior = self.priors[j]
         values = np.asarray(values, dtype=float)
         out = np.full(values.shape, np.nan)
@@ -105,8 +110,8 @@ class Encoding:
         mid = 0.5 * (prior.cdf(v - h) + prior.cdf(v + h))
         mid = np.clip(mid, 0.0, 1.0)
         good = prior.ppf(mid) == v
-        if not good.all():  # fall back to the CDF of the value, or its neighbourhood
-            alt = prior.cdf(v)
+        if not good.all():
+            alt = prior.cdf(v) if fallback is None else np.asarray(fallback, dtype=float)[ok]
             mid = np.where(good, mid, alt)
         out[ok] = mid
         return out
@@ -140,7 +145,7 @@ class Encoding:
                 size = self.sizes[j]
                 X[:, j] = (np.minimum(np.floor(X[:, j] * size), size - 1) + 0.5) / size
             elif self.lattice[j]:
-                X[:, j] = self.lattice_unit(j, self.priors[j].ppf(X[:, j]))
+                X[:, j] = self.lattice_unit(j, self.priors[j].ppf(X[:, j]), fallback=X[:, j])
         return X
 
     def canonical(self, U, feasibility=True, with_active=False):

@@ -1,0 +1,328 @@
+"""``spacedsl.search``: tune a scikit-learn estimator over a space, honestly validated.
+
+The loop: hold the test set out first (``test_size``), then ask the strategy
+for configurations, score each with the evaluator on the rest of the data,
+tell the strategy ``-score`` (strategies minimise, scorers are "greater is
+better"), and finally refit the best configuration on all the non-test data
+and score it once on the test set. The test set never steers the search.
+
+Decisions, where the spec is silent (in scikit-learn's terms):
+
+* **Batches.** The strategy is asked for ``batch_size`` configurations at a
+  time, and ``batch_size`` never depends on ``n_jobs``, so ``n_jobs`` changes
+  the wall time and nothing else. By default (``batch_size=None``) strategies
+  that do not learn from results (``grid``, ``random``, ``sobol``, or any
+  strategy object with ``adaptive = False``) are asked for everything at once,
+  up to `MAX_BATCH`; the others (``gp-ei``) one configuration at a time, so
+  every proposal knows every result. ``n_jobs`` then runs the folds in
+  parallel. Pass ``batch_size`` to trade some of that for more parallel trials.
+* **Parallelism.** With the built-in evaluators (any `SplitEvaluator`), the
+  (configuration, split) pairs of a batch run as one joblib job list, as in
+  ``GridSearchCV``; other evaluators run one ``evaluate`` per configuration.
+* **Same seed, same everything.** ``seed`` (an int, or None for fresh
+  randomness) seeds the test split, the evaluator's splits and the strategy.
+  The estimator's own randomness is the estimator's: set its
+  ``random_state`` (or write ``random_state = 0`` in the space).
+* **Test split.** ``train_test_split(X, y, test_size=test_size,
+  random_state=seed, stratify=y)`` (stratified for classifiers, as
+  ``check_cv`` decides), so a user who splits that way and runs
+  `SpaceSearchCV` on the training part sees the same data; with ``groups``
+  it is a ``GroupShuffleSplit``, so no group is on both sides.
+* **Ties** go to the earliest trial, as ``GridSearchCV``'s ranking does.
+* A trial's ``duration`` is the seconds of fitting and scoring summed over
+  its splits (its cost, whatever ``n_jobs`` was).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import attrs
+import numpy as np
+
+from . import plugins
+from .errors import did_you_mean
+from .evaluation import SplitEvaluator, check_fraction, combine, fit_and_score, get_scorer, is_stratified
+from .space import as_space
+from .trials import COMPLETE, FAILED, Trial
+
+MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
+NON_ADAPTIVE = frozenset({"grid", "random", "sobol"})  # built-ins whose proposals ignore results
+
+
+@attrs.frozen
+class SearchResult:
+    """What `search` found.
+
+    Attributes:
+        best_params: The best configuration (active parameters and constants).
+        best_score: Its mean validation score (greater is better).
+        test_score: The refit best estimator's score on the held-out test set; None without ``test_size``.
+        best_estimator: A clone of the estimator with ``best_params``, fitted on all the non-test data.
+        trials: Every trial, in order; a trial's ``value`` is its mean validation score.
+        evaluations: The `Evaluation` of each trial (per-split scores, fit and score times), in order.
+        param_names: The space's parameter and constant names, in file order (the table's columns).
+        elapsed: Wall-clock seconds of the whole search, refit included.
+    """
+
+    best_params: dict = attrs.field(hash=False)
+    best_score: float
+    test_score: float | None
+    best_estimator: object = attrs.field(eq=False, hash=False, repr=False)
+    trials: tuple = attrs.field(converter=tuple)
+    evaluations: tuple = attrs.field(converter=tuple, eq=False, repr=False)
+    param_names: tuple = attrs.field(converter=tuple, repr=False)
+    elapsed: float = attrs.field(default=0.0, eq=False)
+
+    @property
+    def best_trial(self):
+        """The trial that won (the first of equal scores)."""
+        complete = [t for t in self.trials if t.state == COMPLETE]
+        return max(complete, key=lambda t: t.value) if complete else None
+
+    def records(self):
+        """One dict a trial: number, score, std, state, fit_time, score_time, duration, error, param_NAME..."""
+        rows = []
+        for trial, ev in zip(self.trials, self.evaluations):
+            row = {"number": trial.number, "score": trial.value, "std": ev.std, "state": trial.state,
+                   "fit_time": ev.fit_time, "score_time": ev.score_time, "duration": trial.duration,
+                   "error": trial.error}
+            row.update((f"param_{name}", trial.params.get(name)) for name in self.param_names)
+            rows.append(row)
+        return rows
+
+    def table(self, as_dataframe=None):
+        """The trials as a table: a pandas DataFrame when pandas is installed, else a list of dicts.
+
+        Columns as in `records` (``param_NAME`` like ``cv_results_``; None where a parameter was
+        inactive). ``as_dataframe=False`` always gives the list; True requires pandas.
+        """
+        rows = self.records()
+        if as_dataframe is False:
+            return rows
+        try:
+            import pandas
+        except ImportError:
+            if as_dataframe:
+                raise
+            return rows
+        columns = ["number", "score", "std", "state", "fit_time", "score_time", "duration", "error"]
+        return pandas.DataFrame(rows, columns=columns + [f"param_{n}" for n in self.param_names])
+
+
+def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials=50, scoring=None,
+           test_size=None, seed=0, n_jobs=1, storage=None, strategy_options=None, evaluator_options=None,
+           groups=None, batch_size=None, callback=None):
+    """Search ``space`` for the configuration of ``estimator`` with the best validation score.
+
+    Args:
+        estimator: A scikit-learn estimator (or pipeline: ``clf__C`` names work); never fitted itself.
+        space: A `Space` or space text; its names must be parameters of the estimator.
+        X, y: The data (any scikit-learn array-like; y may be None for unsupervised estimators).
+        strategy: A registered strategy name (``grid``, ``random``, ``sobol``, ``gp-ei``, plugins...).
+        evaluator: A registered evaluator name (``kfold``, ``holdout``, plugins...).
+        n_trials: How many configurations to try (fewer when the strategy runs out, e.g. a grid).
+        scoring: A scorer name, a callable ``scorer(estimator, X, y)``, or None for ``estimator.score``.
+        test_size: Hold this fraction (or number of samples) out before the search and report
+            ``test_score``; None holds nothing out and claims no test score.
+        seed: Seeds the test split, the evaluator's splits and the strategy (int, or None).
+        n_jobs: Parallel joblib workers for the folds and trials of a batch; results do not depend on it.
+        storage: Not implemented yet (issue 5); must be None.
+        strategy_options, evaluator_options: Keyword options for the strategy and evaluator factories.
+        groups: Group labels for group-aware splits (``GroupKFold``, ``GroupShuffleSplit``).
+        batch_size: Configurations asked of the strategy at a time; None chooses (see the module doc).
+        callback: Called as ``callback(trial)`` after every trial, in order.
+
+    Returns:
+        A `SearchResult`.
+
+    Raises:
+        ValueError: a space parameter the estimator does not take, a bad option or scoring.
+        RuntimeError: every trial failed (the message shows the first failure).
+    """
+    started = time.perf_counter()
+    if storage is not None:
+        raise NotImplementedError("storage is not implemented yet (it arrives with issue 5); pass storage=None")
+    from sklearn.base import clone
+    from sklearn.utils import _safe_indexing, indexable
+
+    space = as_space(space)
+    check_params(estimator, space)
+    n_trials = _positive_int("n_trials", n_trials)
+    n_jobs = 1 if n_jobs is None else n_jobs
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero whole number (-1 for every core) or None, got {n_jobs!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise ValueError(f"seed must be a whole number or None, got {seed!r} (of type {type(seed).__name__})")
+    scorer = get_scorer(estimator, scoring)
+    X, y, groups = indexable(X, y, groups)
+
+    rest, test = _test_split(estimator, X, y, groups, test_size, seed)
+    if rest is None:
+        X_rest, y_rest, groups_rest = X, y, groups
+    else:
+        X_rest, y_rest = _safe_indexing(X, rest), _index_or_none(y, rest)
+        groups_rest = _index_or_none(groups, rest)
+
+    proposer = plugins.strategy(strategy)(space, seed=seed, **(strategy_options or {}))
+    judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
+    size = batch_size_for(strategy, proposer, n_trials, batch_size)
+    runner = _Runner(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring)
+
+    trials, evaluations = [], []
+    with runner.parallel(n_jobs):
+        while len(trials) < n_trials:
+            batch = proposer.ask(min(size, n_trials - len(trials)))
+            if not batch:
+                break
+            batch = [dict(c) for c in batch[: n_trials - len(trials)]]
+            for config, evaluation in zip(batch, runner.run(batch)):
+                trial = _trial(len(trials), config, evaluation)
+                proposer.tell(config, None if trial.value is None else -trial.value)
+                trials.append(trial)
+                evaluations.append(evaluation)
+                if callback is not None:
+                    callback(trial)
+
+    complete = [t for t in trials if t.state == COMPLETE]
+    if not complete:
+        first = trials[0].error if trials else "the strategy proposed no configuration"
+        raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
+    best = max(complete, key=lambda t: t.value)  # max keeps the first of equal scores
+    best_estimator = clone(estimator).set_params(**best.params)
+    if y_rest is None:
+        best_estimator.fit(X_rest)
+    else:
+        best_estimator.fit(X_rest, y_rest)
+    test_score = None
+    if test is not None:
+        test_score = float(scorer(best_estimator, _safe_indexing(X, test), _index_or_none(y, test)))
+    names = tuple(space.names) + tuple(n for n in space.constants if n not in space.names)
+    return SearchResult(dict(best.params), best.value, test_score, best_estimator, trials, evaluations, names,
+                        time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------ helpers
+def check_params(estimator, space):
+    """ValueError naming the first space parameter or constant that ``estimator`` does not take.
+
+    Checked against ``estimator.get_params(deep=True)`` before anything is fitted,
+    so a misspelt name fails at once instead of failing every trial.
+    """
+    valid = estimator.get_params(deep=True)
+    for name in tuple(space.names) + tuple(space.constants):
+        if name not in valid:
+            shown = sorted(valid)
+            listing = ", ".join(shown) if len(shown) <= 40 else "see estimator.get_params().keys()"
+            raise ValueError(f"the space's parameter {name!r} is not a parameter of {type(estimator).__name__}"
+                             f"{did_you_mean(name, valid)}; it takes: {listing}")
+
+
+def batch_size_for(strategy, proposer, n_trials, batch_size=None):
+    """How many configurations to ask at a time: ``batch_size`` if given, else by the strategy's nature.
+
+    A strategy object may say ``adaptive = False`` (its proposals ignore what it was told);
+    otherwise the built-ins ``grid``, ``random`` and ``sobol`` are known not to learn, and
+    any other strategy is asked one configuration at a time. Never depends on ``n_jobs``.
+    """
+    if batch_size is not None:
+        return _positive_int("batch_size", batch_size)
+    adaptive = getattr(proposer, "adaptive", None)
+    if adaptive is None:
+        adaptive = strategy not in NON_ADAPTIVE
+    return 1 if adaptive else max(1, min(n_trials, MAX_BATCH))
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _index_or_none(a, indices):
+    from sklearn.utils import _safe_indexing
+    return None if a is None else _safe_indexing(a, indices)
+
+
+def _test_split(estimator, X, y, groups, test_size, seed):
+    """(rest, test) index arrays, or (None, None) without ``test_size``."""
+    if test_size is None:
+        return None, None
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+    from sklearn.utils.validation import _num_samples
+
+    check_fraction("test_size", test_size)
+    indices = np.arange(_num_samples(X))
+    if groups is not None:
+        return next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(indices, y, groups))
+    stratify = y if is_stratified(estimator, y) else None
+    return train_test_split(indices, test_size=test_size, random_state=seed, stratify=stratify)
+
+
+def _trial(number, config, evaluation):
+    score = evaluation.score
+    if score is not None and math.isfinite(score):
+        return Trial(number, dict(config), float(score), COMPLETE, None, evaluation.duration)
+    error = evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
+    return Trial(number, dict(config), None, FAILED, error, evaluation.duration)
+
+
+class _Runner:
+    """Evaluates a batch of configurations, streaming one `Evaluation` per configuration, in order."""
+
+    def __init__(self, estimator, judge, X, y, groups, scorer, scoring):
+        self.estimator, self.judge = estimator, judge
+        self.X, self.y, self.groups = X, y, groups
+        self.scorer, self.scoring = scorer, scoring
+        self.splits = None
+        if isinstance(judge, SplitEvaluator):  # the splits are drawn once: every trial sees the same ones
+            self.splits = judge.split(estimator, X, y, groups)
+            if not self.splits:
+                raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
+        self._parallel = None
+
+    def parallel(self, n_jobs):
+        """The joblib pool for the whole search (a context manager); results stream back in order."""
+        from sklearn.utils.parallel import Parallel
+
+        try:
+            self._parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        except TypeError:  # pragma: no cover - joblib < 1.3 returns lists only
+            self._parallel = Parallel(n_jobs=n_jobs)
+        return self._parallel
+
+    def _map(self, tasks):
+        return iter(self._parallel(tasks))
+
+    def run(self, batch):
+        from sklearn.utils.parallel import delayed
+
+        if self.splits is None:
+            tasks = (delayed(_evaluate_one)(self.judge, self.estimator, config, self.X, self.y, self.scoring,
+                                            self.groups) for config in batch)
+            yield from self._map(tasks)
+            return
+        k = len(self.splits)
+        tasks = (delayed(fit_and_score)(self.estimator, config, self.X, self.y, train, test, self.scorer)
+                 for config in batch for train, test in self.splits)
+        results = self._map(tasks)
+        for _ in batch:
+            yield combine(next(results) for _ in range(k))
+
+
+def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
+    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
+    from .evaluation import Evaluation, error_text
+
+    start = time.perf_counter()
+    extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups
+    try:
+        evaluation = judge.evaluate(estimator, config, X, y, scoring, **extra)
+    except Exception as exc:  # the search goes on; the trial keeps its error
+        return Evaluation(None, (), (time.perf_counter() - start,), (), error_text(exc))
+    if not hasattr(evaluation, "score"):
+        return Evaluation(None, error=f"TypeError: evaluate() returned {type(evaluation).__name__}, "
+                                      "not an Evaluation")
+    return evaluation
