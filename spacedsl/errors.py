@@ -30,7 +30,8 @@ class DSLError(ValueError):
         head = f"{self.filename}:{self.line}:{self.column}: {self.message}"
         if self.source_line is None:
             return head
-        text = self.source_line.expandtabs(1)
+        # one printable character per source character, so the caret stays aligned
+        text = "".join(ch if ch.isprintable() else "\ufffd" for ch in self.source_line.replace("\t", " "))
         if len(text) > 200:  # keep the caret's neighbourhood of very long lines
             start = max(0, self.column - 100)
             text = text[start:start + 200]

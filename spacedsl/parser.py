@@ -10,6 +10,7 @@ import functools
 import importlib.resources
 import math
 import pathlib
+import re
 
 import lark
 from lark import Token, Transformer
@@ -21,6 +22,7 @@ from .lexer import LexError, Lexing, SpaceLexer
 
 MAX_DEPTH = 150  # depth of the parse tree (long operator chains, not not not ...)
 MAX_INPUT_BYTES = 4 * 1024 * 1024
+_NOT_TEXT = re.compile("[\0\ud800-\udfff]")
 
 _HUMAN = {
     "$END": "the end of the input", "_NL": "a newline", "SEMICOLON": "';'",
@@ -394,11 +396,14 @@ def parse_statements(text, filename="<string>"):
         raise DSLSyntaxError(
             f"file is {len(text) / 1e6:.1f} MB; space files are limited to {MAX_INPUT_BYTES // (1 << 20)} MiB",
             filename)
-    if "\0" in text:
-        i = text.index("\0")
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        i = bad.start()
         line = text.count("\n", 0, i) + 1
         column = i - (text.rfind("\n", 0, i) + 1) + 1
-        raise source.error(DSLSyntaxError, "NUL character in text; is this a binary file?", line, column)
+        what = "NUL character in text; is this a binary file?" if text[i] == "\0" else \
+            f"lone surrogate {text[i]!r} is not valid Unicode text"
+        raise source.error(DSLSyntaxError, what, line, column)
     lexing = Lexing(text)
     try:
         tree = _parser().parse(lexing)
