@@ -16,11 +16,12 @@ from .hookspecs import hookimpl
 from .minimize import MinimizeResult, minimize
 from .parser import parse_statements
 from .plugins import PluginError
+from .search import SearchResult, search
 from .space import Space
 from .trials import Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "Space", "Trial",
-           "dumps", "hookimpl", "load", "minimize", "parse"]
+__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
+           "Space", "SpaceSearchCV", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 
 
@@ -28,6 +29,13 @@ def parse(text, filename="<string>"):
     """Parse and check space text; raises `DSLError` (with file, line and column) on bad input."""
     statements, source = parse_statements(text, filename)
     return Space.from_statements(statements, source)
+
+
+def __getattr__(name):
+    if name == "SpaceSearchCV":  # imported on first use, so `import spacedsl` stays light
+        from .sklearn import SpaceSearchCV
+        return SpaceSearchCV
+    raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
 
 
 def load(path):

@@ -4,7 +4,8 @@
 a small function that takes the parsed arguments and returns an exit status:
 
 * 0: success;
-* 1: a space file has an error, or ``fmt --check`` found a file to reformat;
+* 1: a space file has an error, ``fmt --check`` found a file to reformat, or every trial of
+  ``tune`` failed;
 * 2: bad arguments (argparse) or a file that cannot be read.
 
 Errors in space files are printed compiler-style (``file:line:col: message``,
@@ -24,6 +25,7 @@ import tempfile
 
 import spacedsl
 from spacedsl.dump import format_text
+from spacedsl.tune import add_parser as _add_tune
 
 PROG = "spacedsl"
 STDIN = "-"
@@ -277,7 +279,7 @@ def cmd_plugins(args):
 
 
 # ------------------------------------------------------------------- main
-_SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins)
+_SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune)
 
 
 def _version():

@@ -19,7 +19,8 @@ def spacedsl_strategies():
 
 @hookspec
 def spacedsl_evaluators():
-    """Return ``{name: factory}``; ``factory(seed=None, **options)`` has ``evaluate(estimator, params, X, y, scoring)``."""
+    """Return ``{name: factory}``; ``factory(seed=None, **options)`` has
+    ``evaluate(estimator, params, X, y, scoring[, groups]) -> Evaluation``."""
 
 
 @hookspec

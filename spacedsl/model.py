@@ -16,7 +16,17 @@ import numpy as np
 
 from .expr import NONE, Evaluator, is_number
 
-MISSING = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+class _Missing:
+    """No default given (a picklable singleton)."""
+
+    def __repr__(self):
+        return "MISSING"
+
+    def __reduce__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
 _INACTIVE = object()
 
 

@@ -169,6 +169,8 @@ def _tune(args):
     from spacedsl.evaluation import get_scorer
     from spacedsl.search import check_params, search
 
+    if args.storage is not None:  # issue 5 removes this; search() then takes the storage
+        raise TuneError("--storage is not implemented yet (it arrives with issue 5)")
     try:
         space = spacedsl.load(args.file)
     except OSError as exc:
@@ -189,14 +191,12 @@ def _tune(args):
     plugins.strategy(args.strategy)
     plugins.evaluator(args.evaluator)
 
-    if args.storage is not None:
-        raise TuneError("--storage is not implemented yet (it arrives with issue 5)")
     progress = None if args.quiet else Progress(args.trials, sys.stderr)
     started = time.perf_counter()
     try:
         result = search(estimator, space, X, y, strategy=args.strategy, evaluator=args.evaluator,
-                                 n_trials=args.trials, scoring=args.scoring, test_size=args.test_size,
-                                 seed=args.seed, n_jobs=args.jobs, storage=args.storage, callback=progress)
+                        n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
+                        n_jobs=args.jobs, storage=args.storage, callback=progress)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
         if progress:
             progress.close()
@@ -491,7 +491,8 @@ def _value_text(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        text = f"{value:.6g}"
+        return text if any(c in text for c in ".eni") else text + ".0"  # 1.0 stays a float
     return str(value)
 
 

@@ -167,6 +167,7 @@ def test_a_failing_candidate_alone_in_its_batch_does_not_end_the_search():
     assert "nonsense" in kernels and search_cv.best_params_["kernel"] == "linear"
 
 
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
 def test_a_failing_batch_warns_as_scikit_learn_does():
     space = "C ~ loguniform(1e-2, 1e2)\nkernel in ['linear', 'nonsense']\n"
     with pytest.warns(FitFailedWarning):
@@ -267,10 +268,13 @@ def test_default_cv_is_five_folds():
 
 
 # ------------------------------------------------------ consistent with search
-def test_search_and_space_search_cv_agree_on_the_same_seed():
-    result = search(SVC(), SVM, X, Y, strategy="sobol", evaluator="kfold", n_trials=5, seed=0, test_size=0.25)
+@pytest.mark.parametrize("strategy", ["sobol", "gp-ei"])
+def test_search_and_space_search_cv_agree_on_the_same_seed(strategy):
+    if strategy not in plugins.strategies():
+        pytest.skip(f"{strategy} is not registered")
+    result = search(SVC(), SVM, X, Y, strategy=strategy, evaluator="kfold", n_trials=5, seed=0, test_size=0.25)
     X_rest, X_test, y_rest, y_test = train_test_split(X, Y, test_size=0.25, random_state=0, stratify=Y)
-    search_cv = SpaceSearchCV(SVC(), SVM, strategy="sobol", n_iter=5, random_state=0,
+    search_cv = SpaceSearchCV(SVC(), SVM, strategy=strategy, n_iter=5, random_state=0,
                               cv=StratifiedKFold(5, shuffle=True, random_state=0)).fit(X_rest, y_rest)
     assert [t.params for t in result.trials] == search_cv.cv_results_["params"]
     assert [t.value for t in result.trials] == list(search_cv.cv_results_["mean_test_score"])
