@@ -225,6 +225,16 @@ def check_problems(problems, n=300):
 # ---------------------------------------------------------------------------
 
 
+def _now():
+    """Wall clock and this process's CPU time (every thread), read together."""
+    return time.perf_counter(), time.process_time()
+
+
+def _span(a, b, which=0):
+    """Seconds from reading a to reading b: wall clock (which=0) or CPU time (which=1)."""
+    return b[which] - a[which]
+
+
 class Unavailable(Exception):
     """The contender cannot run here (not installed, or not written yet)."""
 
@@ -257,22 +267,23 @@ def run_spacedsl(strategy, problem, seed, n):
     t = time.perf_counter()
     proposer = factory(space, seed=seed)
     setup = time.perf_counter() - t
-    values, times = [], []
+    values, times, cpu = [], [], []
     while len(values) < n:
-        t0 = time.perf_counter()
+        t0 = _now()
         configs = proposer.ask(1)
-        t1 = time.perf_counter()
+        t1 = _now()
         if not configs:
             raise RuntimeError(f"{strategy} proposed nothing after {len(values)} evaluations")
         config = configs[0]
         space.validate(config)  # untimed: a proposal must be a valid configuration
         y = problem.fn(config)
-        t2 = time.perf_counter()
+        t2 = _now()
         proposer.tell(config, y)
-        t3 = time.perf_counter()
+        t3 = _now()
         values.append(y)
-        times.append((t1 - t0) + (t3 - t2))
-    return values, times, setup
+        times.append(_span(t0, t1) + _span(t2, t3))
+        cpu.append(_span(t0, t1, 1) + _span(t2, t3, 1))
+    return values, (times, cpu), setup
 
 
 def _optuna_distributions(problem):
@@ -310,18 +321,19 @@ def run_optuna(kind, problem, seed, n):
     t = time.perf_counter()
     study = optuna.create_study(direction="minimize", sampler=_make_sampler(kind, seed))
     setup = time.perf_counter() - t
-    values, times = [], []
+    values, times, cpu = [], [], []
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = _now()
         trial = study.ask(dists)
-        t1 = time.perf_counter()
+        t1 = _now()
         y = problem.fn(dict(trial.params))
-        t2 = time.perf_counter()
+        t2 = _now()
         study.tell(trial, y)
-        t3 = time.perf_counter()
+        t3 = _now()
         values.append(y)
-        times.append((t1 - t0) + (t3 - t2))
-    return values, times, setup
+        times.append(_span(t0, t1) + _span(t2, t3))
+        cpu.append(_span(t0, t1, 1) + _span(t2, t3, 1))
+    return values, (times, cpu), setup
 
 
 def _skopt_dims(problem):
@@ -366,18 +378,19 @@ def run_skopt(problem, seed, n):
     t = time.perf_counter()
     opt = _skopt_optimizer(problem, seed)
     setup = time.perf_counter() - t
-    values, times = [], []
+    values, times, cpu = [], [], []
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = _now()
         x = opt.ask()
-        t1 = time.perf_counter()
+        t1 = _now()
         y = problem.fn(_skopt_config(problem, x))
-        t2 = time.perf_counter()
+        t2 = _now()
         opt.tell(x, y)
-        t3 = time.perf_counter()
+        t3 = _now()
         values.append(y)
-        times.append((t1 - t0) + (t3 - t2))
-    return values, times, setup
+        times.append(_span(t0, t1) + _span(t2, t3))
+        cpu.append(_span(t0, t1, 1) + _span(t2, t3, 1))
+    return values, (times, cpu), setup
 
 
 def _hyperopt_space(problem):
@@ -402,7 +415,7 @@ def run_hyperopt(problem, seed, n):
     values, enter, leave = [], [], []
 
     def objective(params):
-        enter.append(time.perf_counter())
+        enter.append(_now())
         config = {}
         for d in problem.doms:
             v = params[d.name]
@@ -411,14 +424,14 @@ def run_hyperopt(problem, seed, n):
                 assert abs(v - round(v)) < 1e-9 and d.low <= round(v) <= d.high, (d, v)
         y = problem.fn(config)
         values.append(y)
-        leave.append(time.perf_counter())
+        leave.append(_now())
         return y
 
-    start = time.perf_counter()
+    start = _now()
     hyperopt.fmin(objective, space, algo=hyperopt.tpe.suggest, max_evals=n, trials=hyperopt.Trials(),
                   rstate=np.random.default_rng(seed), show_progressbar=False, verbose=False)
-    times = [e - s for e, s in zip(enter, [start] + leave[:-1])]
-    return values, times, 0.0
+    gaps = list(zip([start] + leave[:-1], enter))
+    return values, ([_span(a, b) for a, b in gaps], [_span(a, b, 1) for a, b in gaps]), 0.0
 
 
 CONTENDERS = {
@@ -442,7 +455,7 @@ def run_cell(name, problem, seeds, n, log):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # skopt's "evaluated at point before", Optuna's experimental notes
-                values, times, setup = runner(problem, seed, n)
+                values, (times, cpu), setup = runner(problem, seed, n)
         except Unavailable as exc:
             cell.update(status="unavailable", error=str(exc))
             break
@@ -457,7 +470,7 @@ def run_cell(name, problem, seeds, n, log):
         if len(values) != n or not all(math.isfinite(v) for v in values):
             cell["runs"].append({"seed": seed, "error": f"{len(values)} values, expected {n} finite ones"})
             continue
-        cell["runs"].append({"seed": seed, "values": values, "times": times, "setup": setup})
+        cell["runs"].append({"seed": seed, "values": values, "times": times, "cpu": cpu, "setup": setup})
     good = [r for r in cell["runs"] if "values" in r]
     if cell["status"] == "ok" and len(good) < len(cell["runs"]):
         cell["status"] = "error" if not good else "partial"
@@ -483,7 +496,7 @@ def _scale_data(problem, n, seed):
 
 
 def scale_one(name, problem, n, seed):
-    """Seconds from telling the n-th observation to holding the next proposal."""
+    """(wall, CPU) seconds from telling the n-th observation to holding the next proposal."""
     configs, ys = _scale_data(problem, n, seed)
     if name == "gp-ei":
         import spacedsl
@@ -492,30 +505,32 @@ def scale_one(name, problem, n, seed):
         proposer = factory(spacedsl.parse(problem.text), seed=seed)
         for c, y in zip(configs[:-1], ys[:-1]):
             proposer.tell(c, y)
-        t0 = time.perf_counter()
+        t0 = _now()
         proposer.tell(configs[-1], ys[-1])
         out = proposer.ask(1)
-        dt = time.perf_counter() - t0
+        t1 = _now()
         assert len(out) == 1
-        return dt
+        return _span(t0, t1), _span(t0, t1, 1)
     if name == "optuna-gp":
         optuna = _optuna()
         dists = _optuna_distributions(problem)
         study = optuna.create_study(direction="minimize", sampler=_make_sampler("gp", seed))
         trials = [optuna.trial.create_trial(params=c, distributions=dists, value=y) for c, y in zip(configs, ys)]
         study.add_trials(trials[:-1])
-        t0 = time.perf_counter()
+        t0 = _now()
         study.add_trial(trials[-1])
         study.ask(dists)
-        return time.perf_counter() - t0
+        t1 = _now()
+        return _span(t0, t1), _span(t0, t1, 1)
     if name == "skopt":
         opt = _skopt_optimizer(problem, seed)
         xs = [[c[d.name] for d in problem.doms] for c in configs]
         opt.tell(xs[:-1], ys[:-1])  # one fit for the first n - 1
-        t0 = time.perf_counter()
+        t0 = _now()
         opt.tell(xs[-1], ys[-1])
         opt.ask()
-        return time.perf_counter() - t0
+        t1 = _now()
+        return _span(t0, t1), _span(t0, t1, 1)
     raise AssertionError(name)
 
 
@@ -524,20 +539,22 @@ def run_scale(names, problem, sizes, repeats, log):
     for name in names:
         out[name] = {}
         for n in sizes:
-            times, error = [], None
+            times, cpu, error = [], [], None
             t_cell = time.perf_counter()
             for seed in range(repeats):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        times.append(scale_one(name, problem, n, seed))
+                        wall, used = scale_one(name, problem, n, seed)
+                    times.append(wall)
+                    cpu.append(used)
                 except Unavailable as exc:
                     error = f"unavailable: {exc}"
                     break
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     break
-            out[name][str(n)] = {"times": times, "error": error}
+            out[name][str(n)] = {"times": times, "cpu": cpu, "error": error}
             log(f"  scale {name:13s} N={n:<4d} {time.perf_counter() - t_cell:7.1f} s"
                 + (f"  ({error})" if error else ""))
     return out
@@ -586,9 +603,10 @@ def regret_at(cell, optimum, k):
     return statistics.median(min(r["values"][:k]) - optimum for r in runs)
 
 
-def ask_time(cell, last=None):
-    runs = [r for r in cell.get("runs", []) if "times" in r]
-    pool = [t for r in runs for t in (r["times"][-last:] if last else r["times"])]
+def ask_time(cell, last=None, key="times"):
+    """Median over every ask of every seed (or the last `last` asks of each): wall clock, or key="cpu"."""
+    runs = [r for r in cell.get("runs", []) if key in r]
+    pool = [t for r in runs for t in (r[key][-last:] if last else r[key])]
     return statistics.median(pool) if pool else None
 
 
@@ -639,22 +657,32 @@ def print_tables(data, out=print):
     for p in problems:
         out(f"| {p} | " + " | ".join(cell_text(p, c, ask_time, fmt_time) for c in names) + " |")
     out("")
-    out("### Per problem: median regret at each checkpoint, median time per ask (all / last 10 asks)")
+    out("### Median CPU time per ask (process CPU time, all threads; the same asks)")
+    out("")
+    out("| problem | " + " | ".join(label[c] for c in names) + " |")
+    out("|---|" + "---:|" * len(names))
+    for p in problems:
+        out(f"| {p} | " + " | ".join(cell_text(p, c, lambda cl: ask_time(cl, key="cpu"), fmt_time)
+                                     for c in names) + " |")
+    out("")
+    out("### Per problem: median regret at each checkpoint; median time per ask (all asks, last 10 asks, "
+        "CPU time of all asks)")
     for p in problems:
         opt = PROBLEMS[p].optimum if p in PROBLEMS else meta["optima"][p]
         out("")
         out(f"**{p}** ({meta['about'].get(p, '')}; optimum {opt!r})")
         out("")
-        out("| contender | " + " | ".join(f"@{k}" for k in checkpoints) + " | ask, all | ask, last 10 |")
-        out("|---|" + "---:|" * (len(checkpoints) + 2))
+        out("| contender | " + " | ".join(f"@{k}" for k in checkpoints) + " | ask | ask, last 10 | ask, CPU |")
+        out("|---|" + "---:|" * (len(checkpoints) + 3))
         for c in names:
             cell = results[p].get(c)
             status = _cell_status(cell)
             if status:
-                out(f"| {label[c]} | " + " | ".join([status] * (len(checkpoints) + 2)) + " |")
+                out(f"| {label[c]} | " + " | ".join([status] * (len(checkpoints) + 3)) + " |")
                 continue
             cells = [fmt_regret(regret_at(cell, opt, k)) for k in checkpoints]
-            cells += [fmt_time(ask_time(cell)), fmt_time(ask_time(cell, last=10))]
+            cells += [fmt_time(ask_time(cell)), fmt_time(ask_time(cell, last=10)),
+                      fmt_time(ask_time(cell, key="cpu"))]
             out(f"| {_mark(cell, label[c])} | " + " | ".join(cells) + " |")
 
     # ratios of gp-ei against the two GP peers
@@ -701,7 +729,8 @@ def print_tables(data, out=print):
                 elif e["error"]:
                     row.append("unavailable" if e["error"].startswith("unavailable") else "error")
                 else:
-                    row.append(fmt_time(statistics.median(e["times"])))
+                    cpu = f" (CPU {fmt_time(statistics.median(e['cpu']))})" if e.get("cpu") else ""
+                    row.append(fmt_time(statistics.median(e["times"])) + cpu)
             out(f"| {label[c]} | " + " | ".join(row) + " |")
 
     goals = goal_rows(data)
@@ -772,23 +801,28 @@ def goal_rows(data):
                          ("yes" if a < b else "tie at 0") if met else f"**no** ({fmt_ratio(a, b)}x)"])
     scale = data.get("scale") or {}
 
-    def st(c, size):
+    def st(c, size, key="times"):
         e = scale.get(c, {}).get(str(size))
-        return statistics.median(e["times"]) if e and not e["error"] and e["times"] else None
+        return statistics.median(e[key]) if e and not e["error"] and e.get(key) else None
+
+    def both(wall, cpu):
+        return fmt_time(wall) + (f" (CPU {fmt_time(cpu)})" if cpu is not None else "")
 
     a, b = st("gp-ei", 50), st("optuna-gp", 50)
     if a is not None and b is not None:
         rows.append(["time per proposal after N = 50 random observations, Hartmann6: <= 1/2 of GPSampler's",
-                     fmt_time(a), fmt_time(b), "yes" if a <= b / 2 else f"**no** ({a / b:.2f}x)"])
+                     both(a, st("gp-ei", 50, "cpu")), both(b, st("optuna-gp", 50, "cpu")),
+                     "yes" if a <= b / 2 else f"**no** ({a / b:.2f}x)"])
     ours, theirs = results.get("hartmann6", {}).get("gp-ei"), results.get("hartmann6", {}).get("optuna-gp")
     if ours and theirs and not _cell_status(ours) and not _cell_status(theirs) and n >= 20:
         a, b = ask_time(ours, last=10), ask_time(theirs, last=10)
         rows.append([f"time per ask, asks {n - 9}-{n} of the Hartmann6 runs ({n - 10}-{n - 1} observations): "
-                     "<= 1/2 of GPSampler's", fmt_time(a), fmt_time(b),
+                     "<= 1/2 of GPSampler's", both(a, ask_time(ours, last=10, key="cpu")),
+                     both(b, ask_time(theirs, last=10, key="cpu")),
                      "yes" if a <= b / 2 else f"**no** ({a / b:.2f}x)"])
     a = st("gp-ei", 300)
     if a is not None:
-        rows.append(["time per proposal at N = 300, 6-D: < 1 s", fmt_time(a), "1 s",
+        rows.append(["time per proposal at N = 300, 6-D: < 1 s", both(a, st("gp-ei", 300, "cpu")), "1 s",
                      "yes" if a < 1 else f"**no** ({a:.2f} s)"])
     return rows
 

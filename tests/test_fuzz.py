@@ -59,10 +59,12 @@ space_texts = _roundtrip_module().space_texts
 # ===================================================================== oracle
 
 
-def _line_count(text):
+def _lines(text):
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", "replace")
-    return text.count("\n") + 1
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.split("\n")
 
 
 def check_error(err, text, filename=FILENAME):
@@ -79,7 +81,10 @@ def check_error(err, text, filename=FILENAME):
     else:
         assert type(err.line) is int and type(err.column) is int, (err.line, err.column)
         assert err.line >= 1 and err.column >= 1, (err.line, err.column)
-        assert err.line <= _line_count(text) + 1, (err.line, _line_count(text), shown)
+        lines = _lines(text)
+        assert err.line <= len(lines) + 1, (err.line, len(lines), shown)
+        if err.line <= len(lines):  # the column lies on the line, or just past its end
+            assert err.column <= len(lines[err.line - 1]) + 2, (err.column, len(lines[err.line - 1]), shown)
         assert shown.startswith(f"{filename}:{err.line}:{err.column}: "), shown
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is type(err) and str(again) == shown

@@ -488,7 +488,8 @@ class Gen:
         if self.visible and self.chance(0.6):
             return [self.d(st.sampled_from(self.visible))], 8
         v = self.d(scalars)
-        neg = isinstance(v, (int, float)) and not isinstance(v, bool) and (v < 0 or math.copysign(1, v) < 0)
+        neg = isinstance(v, (int, float)) and not isinstance(v, bool) and (
+            v < 0 or (isinstance(v, float) and math.copysign(1, v) < 0))
         return [Lit(v, expr=True)], 7 if neg else 8
 
     def expr(self, depth):
@@ -759,6 +760,8 @@ def test_to_dict_is_json_safe_and_lossless(text):
     note(text)
     space = spacedsl.parse(text)
     data = json.loads(json.dumps(space.to_dict(), allow_nan=False))
+    # ints beyond float range are left to test_from_dict_with_integers_beyond_float_range (a known bug)
+    assume(not _has_huge_int(data))
     back = Space.from_dict(data)
     assert back == space
     assert hash(back) == hash(space)
@@ -801,6 +804,14 @@ def test_samples_are_valid_plain_configurations(text):
             space.validate({**config, name: "\x00 not the constant"})
     # same seed, same configurations
     assert [_typed(c) for c in space.sample(5, seed=0)] == [_typed(c) for c in configs]
+
+
+def _has_huge_int(data):
+    if isinstance(data, dict):
+        return any(_has_huge_int(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_huge_int(v) for v in data)
+    return isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2**1000
 
 
 # ============================================================ hand-written cases
@@ -1038,12 +1049,34 @@ def test_default_keeps_its_literal_type(text, expected):
     assert {k: key(v) for k, v in space.defaults.items()} == {k: key(v) for k, v in expected.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="parse accepts a raw lone surrogate in str input; dumps writes it as "
-                                       "\\ud800, which parse rejects ('\\ud800' is not a valid character)")
 @pytest.mark.parametrize("text", ['x = "\ud800"', "x in ['a\udfff', 'b']", '(a, b) in [("\udc80", 1)]'])
 def test_raw_lone_surrogate(text):
+    """A lone surrogate in str input (was: accepted, then dumps wrote an escape parse rejects)."""
     try:
         spacedsl.parse(text)
     except spacedsl.DSLError:
         return  # rejecting it is fine
     rt(text)  # accepting it is fine too, if it then round-trips
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="Space.from_dict checks math.isfinite(value) on ints: OverflowError beyond float range")
+@pytest.mark.parametrize("text", [f"x in [{2**1024}]", f"x = -{10**400}", f"(a, b) in [(1, {2**1024})]"])
+def test_from_dict_with_integers_beyond_float_range(text):
+    space = spacedsl.parse(text)
+    assert Space.from_dict(json.loads(json.dumps(space.to_dict()))) == space
+
+
+@pytest.mark.xfail(strict=True, raises=(AssertionError, ValueError),
+                   reason="draws on a step lattice leave the support: Prior.snap allows k up to "
+                          "floor((high - low)/step + 1e-9) and rounds with np.round, which is inexact at 15 digits")
+@pytest.mark.parametrize("text", [
+    "x ~ uniform(0, 0.9999999999, step=1)",  # the lattice point 1.0 lies just past high
+    "x ~ uniform(4.243197847617989, 10, step=1)",  # np.round(4.243197847617989, 15) == 4.243197847617988 < low
+])
+def test_stepped_draws_stay_in_the_support(text):
+    space = spacedsl.parse(text)
+    low, high = (lit.value for lit in space.statements[0].domain.args)
+    for config in space.sample(50, seed=0):
+        assert low <= config["x"] <= high, config
+        space.validate(config)
