@@ -17,7 +17,7 @@ from .distributions import ArgumentError, Prior, _decimals, registry, resolve
 from .errors import DSLSemanticError, did_you_mean
 from .expr import Codes, is_number, names_in
 from .grid import batches
-from .model import Constraint, Dim, ListValues, Model, RangeValues, decode
+from .model import Constraint, Dim, ListValues, Model, RangeValues, decode, literal_key
 
 EXACT_LIMIT = 10**6  # spaces up to this many configurations are checked exactly
 DRAWS = 10_000  # larger ones by this many seeded draws
@@ -38,6 +38,13 @@ def _type_name(value):
 def _show(value):
     from .dump import literal_text
     return literal_text(value)
+
+
+def _to_float(value, lit):
+    try:
+        return float(value)
+    except OverflowError:
+        raise _Fail(f"{_show(value)[:40]} is too large for a float", lit.pos) from None
 
 
 class Analysis:
@@ -137,7 +144,7 @@ class Analysis:
             if s.default is not None:
                 value = s.default.value
                 if s.type == "float" and is_number(value):
-                    value = float(value)
+                    value = _to_float(value, s.default)
                 if not prior.contains(value):
                     raise _Fail(f"default {_show(s.default.value)} is outside the domain of '{s.name}' "
                                 f"({_describe_prior(domain, prior)})", s.default.pos)
@@ -149,7 +156,7 @@ class Analysis:
             if s.default is not None:
                 value = s.default.value
                 if s.type == "float" and is_number(value):
-                    value = float(value)
+                    value = _to_float(value, s.default)
                 k = values.index_of(value)
                 if k is None:
                     raise _Fail(f"default {_show(s.default.value)} is not in the domain of '{s.name}' "
@@ -197,13 +204,15 @@ class Analysis:
         if kind == "float":
             if not is_number(v):
                 raise _Fail(f"': float' needs numbers, but {_show(v)} is {_type_name(v)}", lit.pos)
-            return float(v)
+            return _to_float(v, lit)
         return v
 
     def _range(self, domain, kind):
         for lit in (domain.low, domain.high, domain.step):
             if lit is not None and not is_number(lit.value):
                 raise _Fail(f"a range needs numbers, got {_show(lit.value)}", lit.pos)
+            if lit is not None:
+                _to_float(lit.value, lit)
         low, high = domain.low.value, domain.high.value
         step = 1 if domain.step is None else domain.step.value
         if domain.step is None and not (isinstance(low, int) and isinstance(high, int)):
@@ -304,16 +313,10 @@ def _bind(node, signature):
 def _no_duplicates(values, nodes):
     seen = {}
     for v, node in zip(values, nodes):
-        key = _literal_key(v)
+        key = literal_key(v)
         if key in seen:
             raise _Fail(f"{_show(v) if not isinstance(v, tuple) else v} appears twice in the list", node.pos)
         seen[key] = node
-
-
-def _literal_key(value):
-    if isinstance(value, tuple):
-        return tuple(_literal_key(v) for v in value)
-    return type(value).__name__, value
 
 
 def _describe_prior(node, prior):
@@ -353,8 +356,9 @@ def check_satisfiable(model):
         stream = batches(model, dims, apply_constraints=False)
         how = "no configuration satisfies it"
     else:
-        rng = np.random.default_rng(0)  # in slices: most spaces show a witness in the first one
-        stream = (decode(model, rng.random((DRAWS // 10, len(dims))), dims) for _ in range(10))
+        rng = np.random.default_rng(0)  # in growing slices: most spaces show a witness at once
+        stream = (decode(model, rng.random((m, len(dims))), dims) for m in (DRAWS // 100, DRAWS // 10 - DRAWS // 100,
+                                                                        DRAWS - DRAWS // 10))
         how = f"none of {DRAWS:,} seeded draws satisfies it"
     alive = [False] * len(model.constraints)
     for batch in stream:

@@ -39,6 +39,8 @@ def _number(dist, name, value, *, allow_none=False):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentError(f"{dist} needs a number for {name}, got {value!r}", name)
+    if abs(value) > 1e300:
+        raise ArgumentError(f"{dist}: {name} is too large", name)
     return value
 
 
@@ -244,8 +246,8 @@ def scipy_signature(dist):
 def scipy_factory(qualified, dist):
     def factory(*args, **kwargs):
         for key, value in list(enumerate(args)) + list(kwargs.items()):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ArgumentError(f"{qualified} needs numbers, got {value!r}",
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > 1e300:
+                raise ArgumentError(f"{qualified} needs numbers (of a float's size), got {str(value)[:40]}",
                                     key if isinstance(key, str) else None)
         frozen = dist(*args, **kwargs)
         low, high = frozen.support()
@@ -267,7 +269,7 @@ def _decimals(x):
     text = repr(float(x))
     mantissa, _, exp = text.partition("e")
     places = len(mantissa.partition(".")[2].rstrip("0")) - (int(exp) if exp else 0)
-    return max(places, 0) if places <= 15 else None
+    return max(places, 0) if places <= 12 else None
 
 
 class Prior:
@@ -297,6 +299,8 @@ class Prior:
             q = self.step
             self.kmin = math.ceil((self.low - self.anchor) / q - 1e-9) if math.isfinite(self.low) else None
             self.kmax = math.floor((self.high - self.anchor) / q + 1e-9) if math.isfinite(self.high) else None
+            if self.kmax is not None and self.anchor + self.kmax * q > self.high * (1 + 1e-12) + 1e-300:
+                self.kmax -= 1  # the tolerance above must not step past the support
             places = [_decimals(q), _decimals(self.anchor)]
             self.digits = None if None in places else max(places)
         if self.integer:
@@ -321,6 +325,7 @@ class Prior:
             x = self.anchor + k * self.step
             if self.digits is not None:
                 x = np.round(x, self.digits)
+            x = np.clip(x, self.low, self.high)  # rounding noise must not leave the support
         if self.integer:
             x = np.floor(x + 0.5)
             if self.int_low is not None or self.int_high is not None:

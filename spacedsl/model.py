@@ -37,6 +37,13 @@ def value_key(value):
     return (isinstance(value, bool), value)
 
 
+def literal_key(value):
+    """Equality key of literals: 1, 1.0 and true are three different values."""
+    if isinstance(value, tuple):
+        return tuple(literal_key(v) for v in value)
+    return type(value).__name__, value
+
+
 def _object_array(values):
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
@@ -61,9 +68,10 @@ class ListValues:
         self.ordered = all(is_number(v) for v in self.values)
         if not isinstance(self.values[0], tuple):
             self.env_num, self.env_code = codes.encode(self.values)
-        self._index = {}
+        self._index, self._exact = {}, {}
         for i, v in enumerate(self.values):
             self._index.setdefault(value_key(v), i)
+            self._exact.setdefault(literal_key(v), i)
 
     def output(self, idx):
         return self.objects[idx]
@@ -72,8 +80,10 @@ class ListValues:
         return self.env_num[idx], self.env_code[idx]
 
     def index_of(self, value):
+        """Position of a value: the same literal if listed (1.0 finds 1.0, not 1), else an equal number."""
         try:
-            return self._index.get(value_key(value))
+            exact = self._exact.get(literal_key(value))
+            return exact if exact is not None else self._index.get(value_key(value))
         except TypeError:  # unhashable
             return None
 
@@ -174,7 +184,11 @@ class Dim:
 
     @property
     def label(self):
-        return self.names[0] if len(self.names) == 1 else "(" + ", ".join(self.names) + ")"
+        return self.names[0] if self.kind != "tied" else "(" + ", ".join(self.names) + ")"
+
+    def value_of(self, config):
+        """This dimension's value in a configuration (a tuple for a tied group)."""
+        return tuple(config[n] for n in self.names) if self.kind == "tied" else config[self.names[0]]
 
     @property
     def model_kind(self):
@@ -353,8 +367,7 @@ def encode(model, configs):
         for i, c in enumerate(configs):
             if any(n not in c for n in dim.names):
                 continue
-            value = c[dim.names[0]] if len(dim.names) == 1 else tuple(c[n] for n in dim.names)
-            k = dim.finite.index_of(value)
+            k = dim.finite.index_of(dim.value_of(c))
             if k is not None:
                 out[i, j] = (k + 0.5) / dim.size
     return out

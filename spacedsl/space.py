@@ -65,7 +65,7 @@ class Space:
         out = {}
         for d in self._model.dims:
             if d.default is not MISSING:
-                out.update(zip(d.names, d.default) if len(d.names) > 1 else [(d.names[0], d.default)])
+                out.update(zip(d.names, d.default) if d.kind == "tied" else [(d.names[0], d.default)])
         return out
 
     @property
@@ -211,7 +211,7 @@ def _raw_of(dim, config):
                              f"[{dim.prior.low}, {dim.prior.high}]{' on its step lattice' if dim.prior.step else ''}"
                              f", got {value!r}")
         return np.array([float(value)])
-    value = config[dim.names[0]] if len(dim.names) == 1 else tuple(config[n] for n in dim.names)
+    value = dim.value_of(config)
     k = dim.finite.index_of(value)
     if k is None:
         raise ValueError(f"{dim.label!r} must be one of {dim.finite.describe()}, got {value!r}")
@@ -250,7 +250,7 @@ def _node_from_dict(data):
         fields = {k: _node_from_dict(v) for k, v in data.items() if k != "node"}
         if cls is ast.Literal:
             value = fields.get("value")
-            if not (value is None or isinstance(value, bool | str) or (is_number(value) and math.isfinite(value))):
+            if not (value is None or isinstance(value, bool | str | int) or (is_number(value) and math.isfinite(value))):
                 raise ValueError(f"not a literal: {value!r}")
         return cls(**fields)
     if data is None or isinstance(data, str | bool | int | float):
