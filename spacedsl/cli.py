@@ -24,6 +24,7 @@ import sys
 import tempfile
 
 import spacedsl
+from spacedsl.argtypes import non_negative_int, positive_int
 from spacedsl.dump import format_text
 from spacedsl.tune import add_parser as _add_tune
 
@@ -194,21 +195,8 @@ def _fmt_one(path, args):
 
 
 # ----------------------------------------------------------------- sample
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
-def _positive_int(text):
-    value = _non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be 1 or more, got 0")
-    return value
 
 
 def _add_sample(subparsers):
@@ -217,9 +205,9 @@ def _add_sample(subparsers):
         description="Draw N random configurations from a space and print each as one JSON "
                     "object a line (constants included, inactive parameters absent).")
     p.add_argument("file", metavar="FILE", help="space file ('-' for stdin)")
-    p.add_argument("-n", type=_non_negative_int, default=1, metavar="N",
+    p.add_argument("-n", type=non_negative_int, default=1, metavar="N",
                    help="number of configurations (default: 1)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
                    help="random seed; the same seed gives the same configurations (default: 0)")
     p.set_defaults(func=cmd_sample)
 
@@ -238,7 +226,7 @@ def _add_grid(subparsers):
                     "finite domains in full, distributions discretised at K points, inactive "
                     "parameters absent, constraints applied.")
     p.add_argument("file", metavar="FILE", help="space file ('-' for stdin)")
-    p.add_argument("--resolution", type=_positive_int, default=None, metavar="K",
+    p.add_argument("--resolution", type=positive_int, default=None, metavar="K",
                    help="points per distribution (default: the library's)")
     p.add_argument("--count", action="store_true", help="print only the number of configurations")
     p.set_defaults(func=cmd_grid)

@@ -42,6 +42,8 @@ import re
 import sys
 import time
 
+from .argtypes import jobs, non_negative_int, positive_int
+
 PROG = "spacedsl"
 BUILTIN_DATASETS = ("iris", "wine", "digits", "breast_cancer", "diabetes")
 MISSING_CELLS = frozenset({"", "na", "nan", "n/a", "null", "none"})
@@ -54,34 +56,8 @@ class TuneError(Exception):
 
 
 # ------------------------------------------------------------------ argparse
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _jobs(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("must not be 0 (use -1 for every core)")
-    return value
 
 
 def _test_size(text):
@@ -121,14 +97,14 @@ def add_parser(subparsers):
                         "(default: the estimator's score: accuracy or R²)")
     p.add_argument("--strategy", default="gp-ei", metavar="S", help="search strategy (default: gp-ei)")
     p.add_argument("--evaluator", default="kfold", metavar="E", help="evaluator (default: kfold)")
-    p.add_argument("--trials", type=_positive_int, default=50, metavar="N",
+    p.add_argument("--trials", type=positive_int, default=50, metavar="N",
                    help="number of configurations to try (default: 50)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
                    help="seeds the test split, the folds, the strategy and an unset random_state of the "
                         "estimator (default: 0)")
     p.add_argument("--test-size", type=_test_size, default=0.2, metavar="F",
                    help="fraction (or number of samples) held out as the test set; 0 for none (default: 0.2)")
-    p.add_argument("--jobs", type=_jobs, default=1, metavar="J",
+    p.add_argument("--jobs", type=jobs, default=1, metavar="J",
                    help="parallel workers (-1: every core); results do not depend on it (default: 1)")
     p.add_argument("--storage", metavar="DB", help="where to keep trials (not implemented yet)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
