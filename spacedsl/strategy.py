@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import value_key
+from .model import literal_key
 
 
-def config_key(config):
-    """A hashable key of a configuration (``1``, ``1.0`` and ``True`` stay apart)."""
-    return tuple(sorted((k, value_key(v)) for k, v in config.items()))
+def config_key(config, ignore=()):
+    """A hashable key of a configuration (``1``, ``1.0`` and ``True`` stay apart); keys in ``ignore``
+    (e.g. constants) are left out."""
+    return tuple(sorted((k, literal_key(v)) for k, v in config.items() if k not in ignore))
 
 
 class Strategy:

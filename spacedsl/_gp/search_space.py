@@ -23,23 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the vectorised engine of the space: activity and constraints in one pass
-    from ..model import decode as _decode
-except ImportError:  # pragma: no cover - the engine is part of this package
-    _decode = None
+from ..model import decode as _decode  # the space's engine: activity and constraints in one pass
+from ..strategy import config_key  # noqa: F401 - re-exported for the strategy
 
 FILL_ORDERED = 0.5
 FILL_CATEGORICAL = -1.0
 FLOAT, INT, ORDINAL, CATEGORICAL = "float", "int", "ordinal", "categorical"
-
-
-def config_key(config, constants=()):
-    """A hashable identity of a configuration (constants ignored, ``1`` apart from ``true``)."""
-    return tuple(sorted((k, type(v).__name__, _hashable(v)) for k, v in config.items() if k not in constants))
-
-
-def _hashable(v):
-    return tuple(_hashable(x) for x in v) if isinstance(v, list | tuple) else v
 
 
 class Encoding:
@@ -159,7 +148,7 @@ class Encoding:
         active = np.ones(X.shape, dtype=bool)
         feasible = np.ones(n, dtype=bool)
         if self.d and (self.conditional or (feasibility and self.constrained)):
-            if _decode is not None and self._model is not None:
+            if self._model is not None:
                 batch = _decode(self._model, X)
                 for j in range(self.d):
                     if batch.active[j] is not None:
