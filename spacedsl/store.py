@@ -1,0 +1,316 @@
+"""A store of studies and trials in one SQLite file (standard library only).
+
+>>> store = Store("runs.sqlite")                          # doctest: +SKIP
+>>> store.open_study("default", space, "random")          # doctest: +SKIP
+
+Every trial is written when it starts (state ``running``, its number allocated
+inside ``BEGIN IMMEDIATE`` so that processes sharing the file never collide)
+and again when it ends, one transaction each, in WAL mode. A study remembers
+the sha256 of its space's canonical text (`spacedsl.dumps`) and its strategy;
+opening it with another space or strategy is refused. Trials left ``running``
+by a process that died are marked failed ("interrupted") when the study is
+opened. SQLite errors (a garbage file, a read-only or locked database, a full
+disk) become `StoreError` naming the file; a failed write rolls back only its
+own transaction, so trials already recorded stay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import socket
+import sqlite3
+import time
+import urllib.parse
+import uuid
+
+from .trials import COMPLETE, FAILED, Trial
+
+RUNNING = "running"
+INTERRUPTED = "interrupted"
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS studies (
+    name TEXT PRIMARY KEY,
+    space TEXT NOT NULL,
+    space_sha256 TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    study TEXT NOT NULL REFERENCES studies(name),
+    number INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    value REAL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'complete', 'failed')),
+    error TEXT,
+    started REAL NOT NULL,
+    finished REAL,
+    duration REAL,
+    worker TEXT,
+    UNIQUE (study, number)
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be read or written; the message names the file."""
+
+
+def space_text(space):
+    """The canonical text of a space (a `Space` or space text)."""
+    from .dump import dumps
+    from .space import as_space
+    return dumps(as_space(space))
+
+
+def space_sha256(space):
+    """The sha256 (hex) of a space's canonical text."""
+    return hashlib.sha256(space_text(space).encode("utf-8")).hexdigest()
+
+
+def _encode(value):
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _decode_hook(obj):
+    if set(obj) == {"__tuple__"}:
+        return tuple(obj["__tuple__"])
+    return obj
+
+
+def dumps_params(params):
+    """Parameters as JSON; tuples survive the round trip (1, 1.0 and true stay apart)."""
+    return json.dumps(_encode(dict(params)), sort_keys=True)
+
+
+def loads_params(text):
+    return json.loads(text, object_hook=_decode_hook)
+
+
+_LIVE_TOKENS = set()  # tokens of the stores open in this process
+
+
+def _is_dead(worker):
+    """True when ``worker`` ("host:pid:token") is gone: a process of this host that no longer
+    runs, or a store of this process that was closed. Another host's trials are left alone."""
+    host, pid, token = ((worker or "::").rsplit(":", 2) + ["", ""])[:3]
+    if host != socket.gethostname() or not pid.isdigit():
+        return not host  # no owner recorded: left over; another host: we cannot tell
+    pid = int(pid)
+    if pid == os.getpid():
+        return token not in _LIVE_TOKENS
+    if os.name != "posix":
+        return True  # no cheap liveness test: treat it as left over
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class Store:
+    """Studies and their trials in the SQLite file ``path``.
+
+    Attributes:
+        path: The file.
+        readonly: True when opened with ``readonly=True`` or when the file cannot be written:
+            trials can be read, and every write raises `StoreError`.
+    """
+
+    def __init__(self, path, timeout=BUSY_TIMEOUT, readonly=False):
+        self.path = os.fspath(path)
+        self.readonly = bool(readonly)
+        self._token = uuid.uuid4().hex
+        self._worker = f"{socket.gethostname()}:{os.getpid()}:{self._token}"
+        with self._errors("open"):
+            if self.readonly:
+                if not os.path.exists(self.path):
+                    raise sqlite3.OperationalError("unable to open database file: no such file")
+                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+                self._conn = sqlite3.connect(uri, timeout=timeout, isolation_level=None, uri=True)
+            else:
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            with self._errors("open"):
+                self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # garbage -> error
+                try:
+                    if self.readonly:
+                        raise sqlite3.OperationalError("attempt to write a readonly database")
+                    self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                    self._conn.executescript(_SCHEMA)
+                except sqlite3.OperationalError as exc:
+                    if "readonly" not in str(exc) and "read-only" not in str(exc):
+                        raise
+                    self.readonly = True  # reading still works; writes raise StoreError
+        except StoreError:
+            self._conn.close()
+            raise
+        _LIVE_TOKENS.add(self._token)
+
+    # -- plumbing ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self, doing):
+        try:
+            yield
+        except sqlite3.Error as exc:
+            hint = ""
+            text = str(exc)
+            if "not a database" in text or "malformed" in text:
+                hint = " (the file is not a spacedsl store, or it is corrupt)"
+            elif "readonly" in text or "read-only" in text:
+                hint = " (the store is read-only)"
+            elif "locked" in text or "busy" in text:
+                hint = " (another process holds the lock for too long)"
+            elif "full" in text:
+                hint = " (the disk is full; trials already recorded are kept)"
+            raise StoreError(f"store {self.path!r}: cannot {doing}: {text}{hint}") from exc
+
+    @contextlib.contextmanager
+    def _write(self, doing):
+        """One ``BEGIN IMMEDIATE`` transaction; rolled back whole if anything fails."""
+        if self.readonly:
+            raise StoreError(f"store {self.path!r}: cannot {doing}: the store is read-only")
+        with self._errors(doing):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                    raise
+
+    def _read(self, sql, args=(), doing="read"):
+        with self._errors(doing):
+            return self._conn.execute(sql, args).fetchall()
+
+    def close(self):
+        _LIVE_TOKENS.discard(self._token)
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- studies -----------------------------------------------------------------------
+    def studies(self):
+        """``[{name, space, space_sha256, strategy, created, n_trials}]`` in creation order."""
+        rows = self._read(
+            "SELECT s.name, s.space, s.space_sha256, s.strategy, s.created,"
+            " (SELECT count(*) FROM trials t WHERE t.study = s.name)"
+            " FROM studies s ORDER BY s.created, s.name", doing="list studies")
+        keys = ("name", "space", "space_sha256", "strategy", "created", "n_trials")
+        return [dict(zip(keys, row)) for row in rows]
+
+    def open_study(self, name, space, strategy, new_study=False):
+        """Create the study ``name`` or check that it was made with this space and strategy.
+
+        A different space (by sha256 of its canonical text) or strategy raises `StoreError`,
+        unless ``new_study`` is true, which replaces the old study and drops its trials.
+        Trials left running by a process that is gone are marked failed ("interrupted").
+        Returns ``name``.
+        """
+        text = space_text(space)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        strategy = str(strategy)
+        with self._write(f"open study {name!r}") as conn:
+            row = conn.execute("SELECT space_sha256, strategy FROM studies WHERE name = ?",
+                               (name,)).fetchone()
+            if row is not None and tuple(row) != (digest, strategy) and not new_study:
+                what = "space" if row[0] != digest else f"strategy ({row[1]!r}, now {strategy!r})"
+                raise StoreError(
+                    f"store {self.path!r}: study {name!r} was made with a different {what}; "
+                    f"pass a new study name, or new_study=True (--new-study) to replace it "
+                    f"and drop its trials")
+            if row is not None and new_study:
+                conn.execute("DELETE FROM trials WHERE study = ?", (name,))
+                conn.execute("DELETE FROM studies WHERE name = ?", (name,))
+                row = None
+            if row is None:
+                conn.execute("INSERT INTO studies (name, space, space_sha256, strategy, created)"
+                             " VALUES (?, ?, ?, ?, ?)", (name, text, digest, strategy, time.time()))
+            stale = [(number,) for number, worker in conn.execute(
+                "SELECT number, worker FROM trials WHERE study = ? AND state = 'running'", (name,))
+                if _is_dead(worker)]
+            now = time.time()
+            conn.executemany(
+                "UPDATE trials SET state = 'failed', error = ?, finished = ? "
+                "WHERE study = ? AND number = ? AND state = 'running'",
+                [(INTERRUPTED, now, name, n) for (n,) in stale])
+        return name
+
+    # -- trials ------------------------------------------------------------------------
+    def start_trial(self, study, params):
+        """Record a running trial; returns its number (the next free one in the study)."""
+        text = dumps_params(params)
+        with self._write(f"record a trial of study {study!r}") as conn:
+            (number,) = conn.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
+                                     (study,)).fetchone()
+            conn.execute("INSERT INTO trials (study, number, params, state, started, worker)"
+                         " VALUES (?, ?, ?, 'running', ?, ?)",
+                         (study, number, text, time.time(), self._worker))
+        return number
+
+    def finish_trial(self, study, number, value, state, error=None, duration=None):
+        """Record how trial ``number`` ended (``complete`` or ``failed``)."""
+        if state not in (COMPLETE, FAILED):
+            raise ValueError(f"a trial ends complete or failed, not {state!r}")
+        if value is not None:
+            value = float(value)
+            if not math.isfinite(value):
+                value = None
+        with self._write(f"record trial {number} of study {study!r}") as conn:
+            conn.execute("UPDATE trials SET value = ?, state = ?, error = ?, finished = ?, duration = ?"
+                         " WHERE study = ? AND number = ?",
+                         (value, state, error, time.time(), duration, study, number))
+
+    def record(self, study, trial):
+        """Record a finished `Trial` (start and end); returns its number in the store."""
+        number = self.start_trial(study, trial.params)
+        self.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration)
+        return number
+
+    def trials(self, study, states=None):
+        """The trials of ``study`` as `Trial` records, by number (running ones included)."""
+        rows = self._read("SELECT number, params, value, state, error, duration FROM trials"
+                          " WHERE study = ? ORDER BY number", (study,), doing=f"read study {study!r}")
+        out = []
+        for number, params, value, state, error, duration in rows:
+            if states is not None and state not in states:
+                continue
+            out.append(Trial(number, loads_params(params), value, state, error, duration or 0.0))
+        return out
+
+    def trial_rows(self, study):
+        """Every column of the trials of ``study``, as dicts (params decoded)."""
+        with self._errors(f"read study {study!r}"):
+            cur = self._conn.execute("SELECT * FROM trials WHERE study = ? ORDER BY number", (study,))
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row)) for row in cur.fetchall()]
+        for row in rows:
+            row["params"] = loads_params(row["params"])
+        return rows
