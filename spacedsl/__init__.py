@@ -18,10 +18,11 @@ from .parser import parse_statements
 from .plugins import PluginError
 from .search import SearchResult, search
 from .space import Space
+from .store import Store, StoreError
 from .trials import Trial
 
 __all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 
 
