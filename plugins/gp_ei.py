@@ -254,11 +254,6 @@ class GPEI:
         worst = max(ok)
         y_raw = np.array([worst if v is None else v for v in self._losses])
         y = warping.transform(y_raw, self._warp)
-        import os as _os
-        if _os.environ.get("HX_MED") == "1":
-            y = y - np.median(y)
-        elif _os.environ.get("HX_MED") == "2":
-            y = y - np.max(y)
         X = np.array(self._X)
         hyper = gp.fit(X, y, self._enc.categorical, self._prior, start=self._theta)
         self._theta = hyper.theta
@@ -266,15 +261,6 @@ class GPEI:
         best = float(np.min(y[succeeded]))
         order = np.argsort(y, kind="stable")
         centres = X[order[:N_CENTRES]]
-        if _os.environ.get("HX_DIV") == "1":
-            ls = hyper.lengthscales
-            chosen = []
-            for i in order:
-                if len(chosen) == N_CENTRES:
-                    break
-                if all(np.sum(((X[i] - X[j]) / ls) ** 2) > 1.0 for j in chosen):
-                    chosen.append(i)
-            centres = X[np.array(chosen)]
         return X, y, hyper, best, centres
 
     def _propose(self, model):
@@ -288,8 +274,7 @@ class GPEI:
             posterior = gp.Posterior(X, y, hyper, enc.categorical)
         except np.linalg.LinAlgError:
             return None
-        import os as _os
-        acquisition = acqf.LogEI(posterior, best - float(_os.environ.get("HX_XI", "0")))
+        acquisition = acqf.LogEI(posterior, best)
         pool = None
         if self._pool_ready():
             keys, PX, PA = self._pool

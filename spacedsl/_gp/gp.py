@@ -28,7 +28,6 @@ Priors (inputs live in the unit cube, outputs are standardised):
 from __future__ import annotations
 
 import math
-import os as _os
 
 import numpy as np
 import scipy.linalg
@@ -53,23 +52,16 @@ class Prior:
     def __init__(self, d, ls_mean=None, ls_std=0.5, signal_shape=2.0, signal_rate=1.0,
                  noise_shape=1.1, noise_rate=30.0):
         self.ls_mean = math.log(0.25) + 0.5 * math.log(max(d, 1) / 2.0) if ls_mean is None else ls_mean
-        self.ls_mean += float(_os.environ.get("HX_LSSHIFT", "0"))
-        self.ls_std = float(_os.environ.get("HX_LSSTD", ls_std))
-        noise_rate = float(_os.environ.get("HX_NR", noise_rate))
+        self.ls_std = ls_std
         self.signal_shape, self.signal_rate = signal_shape, signal_rate
         self.noise_shape, self.noise_rate = noise_shape, noise_rate
 
     def log_density(self, theta, d):
         """(log prior up to a constant, gradient with respect to theta)."""
         grad = np.zeros_like(theta)
-        if _os.environ.get("HX_OPRIOR") == "1":
-            x = np.exp(-2.0 * theta[:d])
-            lp = -float(np.sum(0.1 / x + 0.1 * x))
-            grad[:d] = 0.2 * x - 0.2 / x
-        else:
-            z = (theta[:d] - self.ls_mean) / self.ls_std
-            lp = -0.5 * float(z @ z)
-            grad[:d] = -z / self.ls_std
+        z = (theta[:d] - self.ls_mean) / self.ls_std
+        lp = -0.5 * float(z @ z)
+        grad[:d] = -z / self.ls_std
         s = math.exp(theta[d])
         lp += (self.signal_shape - 1.0) * theta[d] - self.signal_rate * s
         grad[d] = (self.signal_shape - 1.0) - self.signal_rate * s
@@ -196,7 +188,7 @@ def fit(X, y, categorical, prior, start=None, maxiter=200):
             continue
         if np.all(np.isfinite(res.x)) and res.fun < 1e24 and (best is None or res.fun < best.fun):
             best = res
-        if best is not None and start is not None and _os.environ.get("HX_REFIT") != "1":
+        if best is not None and start is not None:
             break  # the warm start worked: keep it (the fallback is only for failures)
     return Hyper(prior.initial(d) if best is None else best.x)
 

@@ -59,9 +59,7 @@ def perturb(enc, centres, n, rng):
     p = min(1.0, max(2.0 / d, 0.2))
     mask = rng.random((n, d)) < p
     mask[np.arange(n), rng.integers(d, size=n)] = True
-    import os as _os
-    sc = [float(v) for v in _os.environ.get("HX_SCALES", "0.01,0.05,0.2").split(",")]
-    scale = rng.choice(np.array(sc), size=(n, 1))
+    scale = rng.choice(np.array([0.01, 0.05, 0.2]), size=(n, 1))
     out = base + mask * rng.normal(size=(n, d)) * scale
     if enc.categorical.any():
         cat = enc.categorical
@@ -88,8 +86,7 @@ class Maximiser:
         self.n_local = n_local
         self.n_starts = n_starts
         self.maxiter = maxiter
-        import os as _os
-        self.explored = float(_os.environ.get("HX_EXPL", explored))
+        self.explored = explored
 
     # -------------------------------------------------------------- screen
     def candidates(self, rng, centres, pool=None):
@@ -114,13 +111,7 @@ class Maximiser:
         starts = _top_distinct(X, values, self.n_starts)
         S, A, V = X[starts], active[starts], values[starts]
         local = self._near_data(acq, S)
-        import os as _os
-        if _os.environ.get("HX_ALLPOL") == "1":
-            local[:] = True
-        elif _os.environ.get("HX_NEARPOL") == "1":
-            pass
-        else:
-            local[1:] = False  # only the winner is polished (module docstring)
+        local[1:] = False  # only the winner is polished (module docstring)
         moved = True
         for round_ in range(2):
             if len(self.enc.continuous) and local.any() and (round_ == 0 or moved):
