@@ -44,7 +44,11 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ends, and running the same call again resumes: the complete trials already there
     are told to the strategy first, ``n_trials`` counts every trial already recorded,
     and configurations already complete are not evaluated again (a grid skips them).
-    The result then includes the earlier trials.
+    The result then includes the earlier trials. A different space or strategy under the
+    same study name raises `spacedsl.StoreError`; pass another ``study`` name, or
+    ``new_study=True`` to replace the study and drop its trials. Each trial records the
+    seed its run used (a resumed run, except a grid, draws from a seed derived from
+    ``seed`` and the number of trials already there, so it does not replay the first run).
     """
     space = as_space(space)
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
@@ -81,7 +85,7 @@ def _minimize_stored(fn, space, factory, strategy, n_trials, seed, strategy_opti
     from .strategy import config_key
 
     with Store(storage) as store:
-        store.open_study(study, space, strategy, new_study=new_study)
+        store.create_or_load_study(study, space, strategy, new_study=new_study)
         earlier = store.trials(study)
         done = {config_key(t.params) for t in earlier if t.state == COMPLETE}
         if earlier and strategy != "grid" and isinstance(seed, int) and not isinstance(seed, bool):
@@ -103,7 +107,7 @@ def _minimize_stored(fn, space, factory, strategy, n_trials, seed, strategy_opti
                     skips += 1
                     continue
                 skips = 0
-                number = store.start_trial(study, config)
+                number = store.start_trial(study, config, seed)
                 try:
                     trial = _evaluate(fn, config, number)
                 except BaseException:  # Ctrl-C: record the trial as interrupted, then stop

@@ -1,7 +1,8 @@
 """A store of studies and trials in one SQLite file (standard library only).
 
 >>> store = Store("runs.sqlite")                          # doctest: +SKIP
->>> store.open_study("default", space, "random")          # doctest: +SKIP
+>>> store.create_or_load_study("default", space, "random")  # doctest: +SKIP
+>>> store.trials("default")                                  # doctest: +SKIP
 
 Every trial is written when it starts (state ``running``, its number allocated
 inside ``BEGIN IMMEDIATE`` so that processes sharing the file never collide)
@@ -20,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import math
+import numbers
 import os
 import socket
 import sqlite3
@@ -51,6 +53,7 @@ CREATE TABLE IF NOT EXISTS trials (
     started REAL NOT NULL,
     finished REAL,
     duration REAL,
+    seed INTEGER,
     worker TEXT,
     UNIQUE (study, number)
 );
@@ -93,11 +96,19 @@ def _decode_hook(obj):
 
 def dumps_params(params):
     """Parameters as JSON; tuples survive the round trip (1, 1.0 and true stay apart)."""
-    return json.dumps(_encode(dict(params)), sort_keys=True)
+    return json.dumps(_encode(dict(params)))  # key order kept: what the function received
 
 
 def loads_params(text):
     return json.loads(text, object_hook=_decode_hook)
+
+
+def _seed_value(seed):
+    """An integer seed as SQLite keeps it (beyond 64 bits: its decimal text); anything else: None."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        return None
+    seed = int(seed)
+    return seed if -2**63 <= seed < 2**63 else str(seed)
 
 
 _LIVE_TOKENS = set()  # tokens of the stores open in this process
@@ -154,6 +165,7 @@ class Store:
                         raise sqlite3.OperationalError("attempt to write a readonly database")
                     self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
                     self._conn.executescript(_SCHEMA)
+                    self._migrate()
                 except sqlite3.OperationalError as exc:
                     if "readonly" not in str(exc) and "read-only" not in str(exc):
                         raise
@@ -174,9 +186,10 @@ class Store:
             if "not a database" in text or "malformed" in text:
                 hint = " (the file is not a spacedsl store, or it is corrupt)"
             elif "readonly" in text or "read-only" in text:
-                hint = " (the store is read-only)"
+                hint = (" (the store is read-only: copy it somewhere writable to go on, or open it with"
+                        " Store(path, readonly=True) to read its trials)")
             elif "locked" in text or "busy" in text:
-                hint = " (another process holds the lock for too long)"
+                hint = " (another process holds the lock for too long; try again, or raise the timeout)"
             elif "full" in text:
                 hint = " (the disk is full; trials already recorded are kept)"
             raise StoreError(f"store {self.path!r}: cannot {doing}: {text}{hint}") from exc
@@ -200,6 +213,16 @@ class Store:
                 except sqlite3.Error:
                     with contextlib.suppress(sqlite3.Error):
                         self._conn.execute("ROLLBACK")
+                    raise
+
+    def _migrate(self):
+        """Add the columns a store written by an earlier version lacks."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(trials)")}
+        if "seed" not in columns:
+            try:
+                self._conn.execute("ALTER TABLE trials ADD COLUMN seed INTEGER")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # else another process added it first
                     raise
 
     def _read(self, sql, args=(), doing="read"):
@@ -226,7 +249,7 @@ class Store:
         keys = ("name", "space", "space_sha256", "strategy", "created", "n_trials")
         return [dict(zip(keys, row)) for row in rows]
 
-    def open_study(self, name, space, strategy, new_study=False):
+    def create_or_load_study(self, name, space, strategy, new_study=False):
         """Create the study ``name`` or check that it was made with this space and strategy.
 
         A different space (by sha256 of its canonical text) or strategy raises `StoreError`,
@@ -263,16 +286,21 @@ class Store:
                 [(INTERRUPTED, now, name, n) for (n,) in stale])
         return name
 
+    open_study = create_or_load_study
+
     # -- trials ------------------------------------------------------------------------
-    def start_trial(self, study, params):
-        """Record a running trial; returns its number (the next free one in the study)."""
+    def start_trial(self, study, params, seed=None):
+        """Record a running trial; returns its number (the next free one in the study).
+
+        ``seed`` is the seed the search that runs the trial used (kept for the record)."""
         text = dumps_params(params)
+        seed = _seed_value(seed)
         with self._write(f"record a trial of study {study!r}") as conn:
             (number,) = conn.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
                                      (study,)).fetchone()
-            conn.execute("INSERT INTO trials (study, number, params, state, started, worker)"
-                         " VALUES (?, ?, ?, 'running', ?, ?)",
-                         (study, number, text, time.time(), self._worker))
+            conn.execute("INSERT INTO trials (study, number, params, state, started, seed, worker)"
+                         " VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                         (study, number, text, time.time(), seed, self._worker))
         return number
 
     def finish_trial(self, study, number, value, state, error=None, duration=None):
@@ -288,9 +316,9 @@ class Store:
                          " WHERE study = ? AND number = ?",
                          (value, state, error, time.time(), duration, study, number))
 
-    def record(self, study, trial):
+    def record(self, study, trial, seed=None):
         """Record a finished `Trial` (start and end); returns its number in the store."""
-        number = self.start_trial(study, trial.params)
+        number = self.start_trial(study, trial.params, seed)
         self.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration)
         return number
 

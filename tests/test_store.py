@@ -30,7 +30,7 @@ def test_round_trip(tmp_path):
     with Store(path) as store:
         store.open_study("s", SPACE, "random")
         params = {"x": 0.25, "k": True, "one": 1, "onef": 1.0, "t": (64, (1, "b")), "none": None}
-        n0 = store.start_trial("s", params)
+        n0 = store.start_trial("s", params, seed=7)
         store.finish_trial("s", n0, 1.5, COMPLETE, duration=0.25)
         n1 = store.record("s", Trial(99, {"x": 1.0, "k": "a"}, None, FAILED, "ValueError: boom", 0.5))
         assert (n0, n1) == (0, 1)
@@ -43,6 +43,11 @@ def test_round_trip(tmp_path):
     assert config_key(a.params) == config_key(params)  # 1, 1.0, True and tuples survive
     assert type(a.params["one"]) is int and type(a.params["onef"]) is float and a.params["k"] is True
     assert b == Trial(1, {"x": 1.0, "k": "a"}, None, FAILED, "ValueError: boom", 0.5)
+    assert list(a.params) == list(params)  # the order the function received
+    with Store(path) as store:
+        rows = store.trial_rows("s")
+    assert [r["seed"] for r in rows] == [7, None]
+    assert rows[0]["started"] <= rows[0]["finished"] and rows[0]["worker"]
 
 
 def test_resume_random_counts_what_is_there(tmp_path):
@@ -77,13 +82,35 @@ def test_resume_grid_skips_done(tmp_path):
     assert result.best_params == {"a": 1, "b": 10}
 
 
-def test_resume_gp_ei(tmp_path):
+def test_resume_grid_gives_the_uninterrupted_run(tmp_path):
+    whole = spacedsl.minimize(grid_loss, GRID, strategy="grid", n_trials=12, seed=3)
     path = tmp_path / "runs.sqlite"
-    space = "x ~ uniform(-2, 2)"
-    f = lambda c: (c["x"] - 0.3) ** 2  # noqa: E731
-    first = spacedsl.minimize(f, space, strategy="gp-ei", n_trials=4, storage=path)
-    second = spacedsl.minimize(f, space, strategy="gp-ei", n_trials=7, storage=path)
-    assert len(second.trials) == 7 and second.trials[:4] == first.trials
+    for n in (4, 5, 9, 12):
+        resumed = spacedsl.minimize(grid_loss, GRID, strategy="grid", n_trials=n, seed=3, storage=path)
+    def key(trials):  # everything but the durations
+        return [(t.number, t.params, t.value, t.state, t.error) for t in trials]
+
+    assert key(resumed.trials) == key(whole.trials)
+
+
+@pytest.mark.parametrize("strategy, space, first, total", [
+    ("random", SPACE, 5, 10),
+    ("sobol", SPACE, 5, 10),
+    ("gp-ei", "x ~ uniform(-2, 2)\nk in [1, 2]", 4, 7),
+])
+def test_resume_exactly_n_no_duplicates(tmp_path, strategy, space, first, total):
+    path = tmp_path / "runs.sqlite"
+
+    def f(c):
+        return (c["x"] - 0.3) ** 2 + (c["k"] if c["k"] in (1, 2) else 0.5)
+    one = spacedsl.minimize(f, space, strategy=strategy, n_trials=first, seed=5, storage=path)
+    two = spacedsl.minimize(f, space, strategy=strategy, n_trials=total, seed=5, storage=path)
+    assert [t.number for t in two.trials] == list(range(total)) and two.trials[:first] == one.trials
+    assert len({config_key(t.params) for t in two.trials}) == total
+    assert all(t.state == COMPLETE for t in two.trials)
+    with Store(path) as store:
+        seeds = [r["seed"] for r in store.trial_rows("default")]
+    assert seeds[:first] == [5] * first and len(set(seeds[first:])) == 1 and seeds[-1] != 5
 
 
 def _leave_running(path):
@@ -133,7 +160,7 @@ def test_different_space_or_strategy_is_refused(tmp_path):
 def _writer(path, worker):
     with Store(path) as store:
         store.open_study("p", GRID, "grid")
-        for i in range(25):
+        for i in range(50):
             number = store.start_trial("p", {"a": worker, "b": i})
             store.finish_trial("p", number, float(i), COMPLETE)
 
@@ -151,10 +178,10 @@ def test_four_processes_share_one_store(tmp_path):
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     with Store(path) as store:
         trials = store.trials("p")
-    assert len(trials) == 100
-    assert sorted(t.number for t in trials) == list(range(100))
+    assert len(trials) == 200
+    assert sorted(t.number for t in trials) == list(range(200))
     assert all(t.state == COMPLETE for t in trials)
-    assert sorted((t.params["a"], t.params["b"]) for t in trials) == [(w, i) for w in range(4) for i in range(25)]
+    assert sorted((t.params["a"], t.params["b"]) for t in trials) == [(w, i) for w in range(4) for i in range(50)]
 
 
 def test_garbage_file_is_a_store_error(tmp_path):
@@ -297,3 +324,55 @@ def test_resume_a_large_grid_skips_every_done_configuration(tmp_path):
     result = spacedsl.minimize(f, space, strategy="grid", n_trials=252, storage=path,
                                strategy_options=options)
     assert [t.params["a"] for t in result.trials[-2:]] == [250, 251]
+
+
+def test_create_or_load_study_refuses_with_the_way_out(tmp_path):
+    with Store(tmp_path / "runs.sqlite") as store:
+        assert store.create_or_load_study("s", GRID, "grid") == "s"
+        assert store.create_or_load_study("s", spacedsl.parse(GRID), "grid") == "s"  # a Space too
+        with pytest.raises(StoreError) as info:
+            store.create_or_load_study("s", SPACE, "grid")
+        assert isinstance(info.value, RuntimeError)
+        message = str(info.value)
+        assert "runs.sqlite" in message and "different space" in message
+        assert "new study name" in message and "--new-study" in message
+        store.create_or_load_study("s", SPACE, "random", new_study=True)
+        assert [(s["name"], s["strategy"], s["n_trials"]) for s in store.studies()] == [("s", "random", 0)]
+
+
+def test_a_store_without_the_seed_column_is_upgraded(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        store.create_or_load_study("s", GRID, "grid")
+        store.record("s", Trial(0, {"a": 1, "b": 10}, 110.0, COMPLETE))
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE trials DROP COLUMN seed")  # as an earlier version wrote it
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        store.record("s", Trial(0, {"a": 1, "b": 20}, 120.0, COMPLETE), seed=3)
+        assert [r["seed"] for r in store.trial_rows("s")] == [None, 3]
+        assert [t.value for t in store.trials("s")] == [110.0, 120.0]
+
+
+def test_a_file_the_system_will_not_let_us_write_is_a_store_error(tmp_path, monkeypatch):
+    """As root, chmod does not stop writes: open every connection with ``mode=ro`` instead."""
+    path = tmp_path / "runs.sqlite"
+    before = spacedsl.minimize(grid_loss, GRID, strategy="grid", n_trials=3, storage=path).trials
+    real_connect = sqlite3.connect
+
+    def connect(database, *args, uri=False, **kwargs):
+        if not uri:
+            database, uri = f"file:{database}?mode=ro", True
+        return real_connect(database, *args, uri=uri, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with Store(path) as store:  # not asked to be read-only: the file is
+        assert tuple(store.trials("default")) == before
+        with pytest.raises(StoreError, match=r"runs.sqlite.*read-?only"):
+            store.start_trial("default", {"a": 1, "b": 10})
+    with pytest.raises(StoreError, match=r"runs.sqlite.*read-?only"):
+        spacedsl.minimize(grid_loss, GRID, strategy="grid", n_trials=5, storage=path)
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert tuple(store.trials("default")) == before
