@@ -195,10 +195,6 @@ def _fmt_one(path, args):
 
 
 # ----------------------------------------------------------------- sample
-
-
-
-
 def _add_sample(subparsers):
     p = subparsers.add_parser(
         "sample", help="draw random configurations as JSON lines",
