@@ -16,10 +16,15 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 
 import numpy as np
-import scipy.special
-import scipy.stats
+
+
+def _special():
+    """scipy.special, imported on first use (importing scipy costs a worker process ~0.5 s)."""
+    import scipy.special
+    return scipy.special
 
 
 class ArgumentError(ValueError):
@@ -126,10 +131,10 @@ class _Normal(_Builtin):
         self.low, self.high = -math.inf, math.inf
 
     def ppf(self, u):
-        return self.mu + self.sigma * scipy.special.ndtri(np.asarray(u, dtype=float))
+        return self.mu + self.sigma * _special().ndtri(np.asarray(u, dtype=float))
 
     def cdf(self, x):
-        return scipy.special.ndtr((np.asarray(x, dtype=float) - self.mu) / self.sigma)
+        return _special().ndtr((np.asarray(x, dtype=float) - self.mu) / self.sigma)
 
 
 class _LogNormal(_Builtin):
@@ -140,12 +145,12 @@ class _LogNormal(_Builtin):
         self.low, self.high = 0.0, math.inf
 
     def ppf(self, u):
-        return np.exp(self.mu + self.sigma * scipy.special.ndtri(np.asarray(u, dtype=float)))
+        return np.exp(self.mu + self.sigma * _special().ndtri(np.asarray(u, dtype=float)))
 
     def cdf(self, x):
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore"):
-            return scipy.special.ndtr((np.log(np.maximum(x, 0.0)) - self.mu) / self.sigma)
+            return _special().ndtr((np.log(np.maximum(x, 0.0)) - self.mu) / self.sigma)
 
 
 class _Expon(_Builtin):
@@ -225,11 +230,13 @@ def scipy_distribution(name):
     """
     if not name.isidentifier() or name.startswith("_"):
         return None
+    import scipy.stats
     obj = getattr(scipy.stats, name, None)
     return obj if isinstance(obj, scipy.stats.rv_continuous | scipy.stats.rv_discrete) else None
 
 
 def scipy_names():
+    import scipy.stats
     return [n for n in dir(scipy.stats) if scipy_distribution(n) is not None]
 
 
@@ -238,6 +245,7 @@ def scipy_signature(dist):
     shapes = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]
     params = [inspect.Parameter(s, inspect.Parameter.POSITIONAL_OR_KEYWORD) for s in shapes]
     params.append(inspect.Parameter("loc", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0))
+    import scipy.stats
     if isinstance(dist, scipy.stats.rv_continuous):
         params.append(inspect.Parameter("scale", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1))
     return inspect.Signature(params)
@@ -290,8 +298,9 @@ class Prior:
         self.low, self.high = float(low), float(high)
         self.step = getattr(dist, "step", None)
         self.log = bool(getattr(dist, "log", False))
-        self.discrete = bool(getattr(dist, "discrete", False)) or isinstance(
-            getattr(dist, "dist", None), scipy.stats.rv_discrete)
+        stats = sys.modules.get("scipy.stats")  # a scipy frozen distribution means scipy.stats is loaded
+        self.discrete = bool(getattr(dist, "discrete", False)) or (
+            stats is not None and isinstance(getattr(dist, "dist", None), stats.rv_discrete))
         self.integer = integer or self.discrete
         open_low = bool(getattr(dist, "open_low", False))
         if self.step is not None:

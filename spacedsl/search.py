@@ -8,17 +8,20 @@ and score it once on the test set. The test set never steers the search.
 
 Decisions, where the spec is silent (in scikit-learn's terms):
 
-* **Batches.** The strategy is asked for ``batch_size`` configurations at a
-  time, and ``batch_size`` never depends on ``n_jobs``, so ``n_jobs`` changes
-  the wall time and nothing else. By default (``batch_size=None``) strategies
-  that do not learn from results (``grid``, ``random``, ``sobol``, or any
-  strategy object with ``adaptive = False``) are asked for everything at once,
-  up to `MAX_BATCH`; the others (``gp-ei``) one configuration at a time, so
-  every proposal knows every result. ``n_jobs`` then runs the folds in
-  parallel. Pass ``batch_size`` to trade some of that for more parallel trials.
-* **Parallelism.** With the built-in evaluators (any `SplitEvaluator`), the
-  (configuration, split) pairs of a batch run as one joblib job list, as in
-  ``GridSearchCV``; other evaluators run one ``evaluate`` per configuration.
+* **Parallel trials.** ``n_jobs`` (local worker processes) or ``executor``
+  (any ``concurrent.futures.Executor``, or a ``dask.distributed.Client``) run
+  whole trials at once, each worker fitting every split of its configuration;
+  a worker that frees up gets the next configuration at once (`spacedsl.driver`).
+  Strategies that do not learn from results (``grid``, ``random``, ``sobol``,
+  or a strategy object with ``adaptive = False``) are asked for everything at
+  once, up to `MAX_BATCH`, so their trials do not depend on ``n_jobs``. The
+  others (``gp-ei``) are asked one configuration at a time as workers free up
+  (pending configurations count in the model), so with several workers their
+  trials depend on which finished first. ``batch_size`` makes it lock-step and
+  reproducible: ask that many, run them all, tell them all.
+* **Storage.** With ``storage``, every trial is kept in a SQLite file and the
+  same call again resumes (see `spacedsl.minimize`); each trial keeps its
+  per-split scores and times, so a resumed result has them too.
 * **Same seed, same everything.** ``seed`` (an int, or None for fresh
   randomness) seeds the test split, the evaluator's splits and the strategy.
   The estimator's own randomness is the estimator's: set its
@@ -31,6 +34,8 @@ Decisions, where the spec is silent (in scikit-learn's terms):
 * **Ties** go to the earliest trial, as ``GridSearchCV``'s ranking does.
 * A trial's ``duration`` is the seconds of fitting and scoring summed over
   its splits (its cost, whatever ``n_jobs`` was).
+* A trial's ``number`` is the order in which it started; ``trials`` are in
+  that order, and ``callback`` sees them as they finish.
 """
 
 from __future__ import annotations
@@ -44,9 +49,10 @@ import numpy as np
 
 from . import plugins
 from .errors import did_you_mean
-from .evaluation import SplitEvaluator, check_fraction, combine, fit_and_score, get_scorer, is_stratified
+from .evaluation import (Evaluation, SplitEvaluator, check_fraction, evaluate_on_splits, get_scorer,
+                         is_stratified)
 from .space import as_space
-from .trials import COMPLETE, FAILED, Trial
+from .trials import COMPLETE
 
 MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
 NON_ADAPTIVE = frozenset({"grid", "random", "sobol"})  # built-ins whose proposals ignore results
@@ -114,7 +120,8 @@ class SearchResult:
 
 def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials=50, scoring=None,
            test_size=None, seed=0, n_jobs=1, storage=None, strategy_options=None, evaluator_options=None,
-           groups=None, batch_size=None, callback=None):
+           groups=None, batch_size=None, callback=None, study=None, new_study=False, executor=None,
+           timeout=None, trial_timeout=None):
     """Search ``space`` for the configuration of ``estimator`` with the best validation score.
 
     Args:
@@ -128,12 +135,18 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         test_size: Hold this fraction (or number of samples) out before the search and report
             ``test_score``; None holds nothing out and claims no test score.
         seed: Seeds the test split, the evaluator's splits and the strategy (int, or None).
-        n_jobs: Parallel joblib workers for the folds and trials of a batch; results do not depend on it.
-        storage: Not implemented yet (issue 5); must be None.
+        n_jobs: Trials run at once in local worker processes (joblib's loky; -1: every core).
+        storage: A SQLite file that keeps every trial; the same call again resumes (see `minimize`).
         strategy_options, evaluator_options: Keyword options for the strategy and evaluator factories.
         groups: Group labels for group-aware splits (``GroupKFold``, ``GroupShuffleSplit``).
-        batch_size: Configurations asked of the strategy at a time; None chooses (see the module doc).
-        callback: Called as ``callback(trial)`` after every trial, in order.
+        batch_size: Ask the strategy for this many configurations at a time and run them all before
+            asking again (lock-step); None runs trials asynchronously (see the module doc).
+        callback: Called as ``callback(trial)`` as each trial finishes.
+        study: The study's name in ``storage`` (default: the space file's name, or ``"default"``).
+        new_study: Replace a study of that name made with another space or strategy (drops its trials).
+        executor: Run trials on a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``.
+        timeout: Start no trial after this many seconds (running ones finish).
+        trial_timeout: Fail a trial that runs longer than this many seconds.
 
     Returns:
         A `SearchResult`.
@@ -141,21 +154,25 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     Raises:
         ValueError: a space parameter the estimator does not take, a bad option or scoring.
         RuntimeError: every trial failed (the message shows the first failure).
+        spacedsl.StoreError: the store cannot be used (the message says why and what to do).
     """
     started = time.perf_counter()
-    if storage is not None:
-        raise NotImplementedError("storage is not implemented yet (it arrives with issue 5); pass storage=None")
     from sklearn.base import clone
     from sklearn.utils import _safe_indexing, indexable
+
+    from .driver import MAX_SKIPS, Workers, run_trials
+    from .minimize import _opened, resumed_seed
 
     space = as_space(space)
     check_params(estimator, space)
     n_trials = _positive_int("n_trials", n_trials)
-    n_jobs = 1 if n_jobs is None else n_jobs
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero whole number (-1 for every core) or None, got {n_jobs!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise ValueError(f"seed must be a whole number or None, got {seed!r} (of type {type(seed).__name__})")
+    timeout = positive_number("timeout", timeout)
+    trial_timeout = positive_number("trial_timeout", trial_timeout)
+    batch_size = None if batch_size is None else _positive_int("batch_size", batch_size)
     scorer = get_scorer(estimator, scoring)
     X, y, groups = indexable(X, y, groups)
 
@@ -166,25 +183,24 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         X_rest, y_rest = _safe_indexing(X, rest), _index_or_none(y, rest)
         groups_rest = _index_or_none(groups, rest)
 
-    proposer = plugins.strategy(strategy)(space, seed=seed, **(strategy_options or {}))
+    factory = plugins.strategy(strategy)
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
-    size = batch_size_for(strategy, proposer, n_trials, batch_size)
-    runner = _Runner(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring)
-
-    trials, evaluations = [], []
-    with runner.parallel(n_jobs):
-        while len(trials) < n_trials:
-            batch = proposer.ask(min(size, n_trials - len(trials)))
-            if not batch:
-                break
-            batch = [dict(c) for c in batch[: n_trials - len(trials)]]
-            for config, evaluation in zip(batch, runner.run(batch)):
-                trial = _trial(len(trials), config, evaluation)
-                proposer.tell(config, None if trial.value is None else -trial.value)
-                trials.append(trial)
-                evaluations.append(evaluation)
-                if callback is not None:
-                    callback(trial)
+    task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring)
+    workers = Workers(n_jobs, executor)
+    with _opened(storage) as store:
+        strategy_seed = seed
+        if store is not None:
+            study = default_study(space) if study is None else study
+            store.create_or_load_study(study, space, strategy, new_study=new_study, direction="maximize")
+            strategy_seed = resumed_seed(seed, strategy, len(store.trials(study)))
+        proposer = factory(space, seed=strategy_seed, **(strategy_options or {}))
+        run = run_trials(proposer, task, n_trials, workers=workers, maximize=True,
+                         ask_size=batch_size_for(strategy, proposer, n_trials), batch_size=batch_size,
+                         store=store, study=study, seed=strategy_seed, timeout=timeout,
+                         trial_timeout=trial_timeout, max_skips=math.inf if strategy == "grid" else MAX_SKIPS,
+                         callback=callback)
+    trials = run.trials
+    evaluations = [_evaluation(t, run.infos.get(t.number)) for t in trials]
 
     complete = [t for t in trials if t.state == COMPLETE]
     if not complete:
@@ -261,60 +277,68 @@ def _test_split(estimator, X, y, groups, test_size, seed):
     return train_test_split(indices, test_size=test_size, random_state=seed, stratify=stratify)
 
 
-def _trial(number, config, evaluation):
-    score = evaluation.score
-    if score is not None and math.isfinite(score):
-        return Trial(number, dict(config), float(score), COMPLETE, None, evaluation.duration)
-    error = evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
-    return Trial(number, dict(config), None, FAILED, error, evaluation.duration)
+def default_study(space):
+    """The study name a space gets by default: its file's name without the suffix, else ``"default"``."""
+    filename = getattr(space, "filename", None)
+    if filename and not filename.startswith("<"):
+        import os
+        return os.path.splitext(os.path.basename(filename))[0] or "default"
+    return "default"
 
 
-class _Runner:
-    """Evaluates a batch of configurations, streaming one `Evaluation` per configuration, in order."""
+def positive_number(name, value):
+    """None, or a positive finite number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
+    return float(value)
+
+
+def _evaluation(trial, info):
+    """The `Evaluation` of a trial from what the store or a worker kept."""
+    info = info or {}
+    return Evaluation(trial.value if trial.state == COMPLETE else None, info.get("fold_scores", ()),
+                      info.get("fit_times", ()), info.get("score_times", ()), trial.error)
+
+
+class SearchTask:
+    """What a worker runs for one configuration: fit and score it with the evaluator (picklable).
+
+    The built-in evaluators' splits (`SplitEvaluator`) are drawn once, here, so every trial sees
+    the same ones whichever worker runs it; any other evaluator's ``evaluate`` runs as it is.
+    """
 
     def __init__(self, estimator, judge, X, y, groups, scorer, scoring):
         self.estimator, self.judge = estimator, judge
         self.X, self.y, self.groups = X, y, groups
         self.scorer, self.scoring = scorer, scoring
         self.splits = None
-        if isinstance(judge, SplitEvaluator):  # the splits are drawn once: every trial sees the same ones
+        if isinstance(judge, SplitEvaluator):
             self.splits = judge.split(estimator, X, y, groups)
             if not self.splits:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
-        self._parallel = None
 
-    def parallel(self, n_jobs):
-        """The joblib pool for the whole search (a context manager); results stream back in order."""
-        from sklearn.utils.parallel import Parallel
-
-        try:
-            self._parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        except TypeError:  # pragma: no cover - joblib < 1.3 returns lists only
-            self._parallel = Parallel(n_jobs=n_jobs)
-        return self._parallel
-
-    def _map(self, tasks):
-        return iter(self._parallel(tasks))
-
-    def run(self, batch):
-        from sklearn.utils.parallel import delayed
+    def __call__(self, config):
+        from .driver import Outcome
 
         if self.splits is None:
-            tasks = (delayed(_evaluate_one)(self.judge, self.estimator, config, self.X, self.y, self.scoring,
-                                            self.groups) for config in batch)
-            yield from self._map(tasks)
-            return
-        k = len(self.splits)
-        tasks = (delayed(fit_and_score)(self.estimator, config, self.X, self.y, train, test, self.scorer)
-                 for config in batch for train, test in self.splits)
-        results = self._map(tasks)
-        for _ in batch:
-            yield combine(next(results) for _ in range(k))
+            evaluation = _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring,
+                                       self.groups)
+        else:
+            evaluation = evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
+        score = evaluation.score
+        ok = score is not None and math.isfinite(score)
+        error = None if ok else evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
+        info = {"fold_scores": [float(s) for s in evaluation.fold_scores],
+                "fit_times": [float(s) for s in evaluation.fit_times],
+                "score_times": [float(s) for s in evaluation.score_times]}
+        return Outcome(float(score) if ok else None, error, evaluation.duration, info)
 
 
 def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
     """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
-    from .evaluation import Evaluation, error_text
+    from .evaluation import error_text
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups

@@ -37,16 +37,18 @@ class Space:
 
     Attributes:
         statements: The normalised syntax tree, in file order.
+        filename: The file it was read from (``"<string>"`` for text); not part of equality.
     """
 
     statements: tuple = attrs.field(converter=tuple)
     _model: Model = attrs.field(eq=False, repr=False, alias="model")
+    filename: str | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
     def from_statements(cls, statements, source=None, distributions=None):
         """Check statements (syntax-tree nodes) and build a space; raises `DSLSemanticError`."""
         statements, model = analyse(statements, source, distributions)
-        return cls(statements, model)
+        return cls(statements, model, getattr(source, "filename", None))
 
     # ------------------------------------------------------------ properties
     @property

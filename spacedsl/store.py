@@ -8,9 +8,12 @@ Every trial is written when it starts (state ``running``, its number allocated
 inside ``BEGIN IMMEDIATE`` so that processes sharing the file never collide)
 and again when it ends, one transaction each, in WAL mode. A study remembers
 the sha256 of its space's canonical text (`spacedsl.dumps`) and its strategy;
-opening it with another space or strategy is refused. Trials left ``running``
-by a process that died are marked failed ("interrupted") when the study is
-opened. SQLite errors (a garbage file, a read-only or locked database, a full
+opening it with another space, strategy or direction is refused. Trials left
+``running`` by a process that died are marked failed ("interrupted") when the
+study is opened: a process of this host that no longer runs, or any trial whose
+heartbeat (written every `HEARTBEAT` seconds by a thread of the process that
+runs it) is older than `STALE_AFTER` seconds — so a process on another host that
+shares the file, or a recycled process id, is judged by its heartbeat. SQLite errors (a garbage file, a read-only or locked database, a full
 disk) become `StoreError` naming the file; a failed write rolls back only its
 own transaction, so trials already recorded stay.
 """
@@ -25,15 +28,15 @@ import numbers
 import os
 import socket
 import sqlite3
+import threading
 import time
 import urllib.parse
 import uuid
 
-from .trials import COMPLETE, FAILED, Trial
-
-RUNNING = "running"
-INTERRUPTED = "interrupted"
+from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
+HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
+STALE_AFTER = 600.0  # a running trial whose heartbeat is older than this is left over
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS studies (
@@ -41,20 +44,23 @@ CREATE TABLE IF NOT EXISTS studies (
     space TEXT NOT NULL,
     space_sha256 TEXT NOT NULL,
     strategy TEXT NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    direction TEXT NOT NULL DEFAULT 'minimize'
 );
 CREATE TABLE IF NOT EXISTS trials (
     study TEXT NOT NULL REFERENCES studies(name),
     number INTEGER NOT NULL,
     params TEXT NOT NULL,
     value REAL,
-    state TEXT NOT NULL CHECK (state IN ('running', 'complete', 'failed')),
+    state TEXT NOT NULL CHECK (state IN ('running', 'complete', 'failed', 'pruned')),
     error TEXT,
     started REAL NOT NULL,
     finished REAL,
     duration REAL,
     seed INTEGER,
     worker TEXT,
+    info TEXT,
+    heartbeat REAL,
     UNIQUE (study, number)
 );
 """
@@ -114,9 +120,12 @@ def _seed_value(seed):
 _LIVE_TOKENS = set()  # tokens of the stores open in this process
 
 
-def _is_dead(worker):
-    """True when ``worker`` ("host:pid:token") is gone: a process of this host that no longer
-    runs, or a store of this process that was closed. Another host's trials are left alone."""
+def _is_dead(worker, heartbeat=None, now=None):
+    """True when ``worker`` ("host:pid:token") is gone: its last heartbeat is older than
+    `STALE_AFTER`, or it is a process of this host that no longer runs, or a store of this
+    process that was closed. Another host's trial with a fresh heartbeat is left alone."""
+    if heartbeat is not None and (now or time.time()) - heartbeat > STALE_AFTER:
+        return True
     host, pid, token = ((worker or "::").rsplit(":", 2) + ["", ""])[:3]
     if host != socket.gethostname() or not pid.isdigit():
         return not host  # no owner recorded: left over; another host: we cannot tell
@@ -147,6 +156,8 @@ class Store:
         self.path = os.fspath(path)
         self.readonly = bool(readonly)
         self._token = uuid.uuid4().hex
+        self._timeout = timeout
+        self._beating = None  # (thread, stop event) once a trial has started
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{self._token}"
         with self._errors("open"):
             if self.readonly:
@@ -215,12 +226,17 @@ class Store:
                         self._conn.execute("ROLLBACK")
                     raise
 
+    _ADDED = (("trials", "seed", "INTEGER"), ("trials", "info", "TEXT"), ("trials", "heartbeat", "REAL"),
+              ("studies", "direction", "TEXT NOT NULL DEFAULT 'minimize'"))
+
     def _migrate(self):
         """Add the columns a store written by an earlier version lacks."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(trials)")}
-        if "seed" not in columns:
+        for table, column, kind in self._ADDED:
+            columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column in columns:
+                continue
             try:
-                self._conn.execute("ALTER TABLE trials ADD COLUMN seed INTEGER")
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             except sqlite3.OperationalError as exc:
                 if "duplicate column" not in str(exc):  # else another process added it first
                     raise
@@ -230,8 +246,30 @@ class Store:
             return self._conn.execute(sql, args).fetchall()
 
     def close(self):
+        if self._beating is not None:
+            thread, stop = self._beating
+            stop.set()
+            thread.join(timeout=5)
+            self._beating = None
         _LIVE_TOKENS.discard(self._token)
         self._conn.close()
+
+    def _start_heartbeat(self):
+        """A daemon thread that refreshes the heartbeat of this store's running trials."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self._beat, args=(stop,), name="spacedsl-heartbeat", daemon=True)
+        self._beating = (thread, stop)
+        thread.start()
+
+    def _beat(self, stop):
+        conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            while not stop.wait(HEARTBEAT):
+                with contextlib.suppress(sqlite3.Error):  # a missed beat is retried at the next one
+                    conn.execute("UPDATE trials SET heartbeat = ? WHERE worker = ? AND state = 'running'",
+                                 (time.time(), self._worker))
+        finally:
+            conn.close()
 
     def __enter__(self):
         return self
@@ -241,18 +279,19 @@ class Store:
 
     # -- studies -----------------------------------------------------------------------
     def studies(self):
-        """``[{name, space, space_sha256, strategy, created, n_trials}]`` in creation order."""
+        """``[{name, space, space_sha256, strategy, created, n_trials, direction}]`` in creation order."""
         rows = self._read(
             "SELECT s.name, s.space, s.space_sha256, s.strategy, s.created,"
-            " (SELECT count(*) FROM trials t WHERE t.study = s.name)"
+            " (SELECT count(*) FROM trials t WHERE t.study = s.name), s.direction"
             " FROM studies s ORDER BY s.created, s.name", doing="list studies")
-        keys = ("name", "space", "space_sha256", "strategy", "created", "n_trials")
+        keys = ("name", "space", "space_sha256", "strategy", "created", "n_trials", "direction")
         return [dict(zip(keys, row)) for row in rows]
 
-    def create_or_load_study(self, name, space, strategy, new_study=False):
-        """Create the study ``name`` or check that it was made with this space and strategy.
+    def create_or_load_study(self, name, space, strategy, new_study=False, direction="minimize"):
+        """Create the study ``name`` or check that it was made with this space, strategy and direction.
 
-        A different space (by sha256 of its canonical text) or strategy raises `StoreError`,
+        ``direction`` says which way its values go (``"minimize"``: losses, ``"maximize"``: scores).
+        A different space (by sha256 of its canonical text), strategy or direction raises `StoreError`,
         unless ``new_study`` is true, which replaces the old study and drops its trials.
         Trials left running by a process that is gone are marked failed ("interrupted").
         Returns ``name``.
@@ -260,11 +299,14 @@ class Store:
         text = space_text(space)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         strategy = str(strategy)
+        if direction not in ("minimize", "maximize"):
+            raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
         with self._write(f"open study {name!r}") as conn:
-            row = conn.execute("SELECT space_sha256, strategy FROM studies WHERE name = ?",
+            row = conn.execute("SELECT space_sha256, strategy, direction FROM studies WHERE name = ?",
                                (name,)).fetchone()
-            if row is not None and tuple(row) != (digest, strategy) and not new_study:
-                what = "space" if row[0] != digest else f"strategy ({row[1]!r}, now {strategy!r})"
+            if row is not None and tuple(row) != (digest, strategy, direction) and not new_study:
+                what = ("space" if row[0] != digest else f"strategy ({row[1]!r}, now {strategy!r})"
+                        if row[1] != strategy else f"direction ({row[2]}, now {direction})")
                 raise StoreError(
                     f"store {self.path!r}: study {name!r} was made with a different {what}; "
                     f"pass a new study name, or new_study=True (--new-study) to replace it "
@@ -274,12 +316,12 @@ class Store:
                 conn.execute("DELETE FROM studies WHERE name = ?", (name,))
                 row = None
             if row is None:
-                conn.execute("INSERT INTO studies (name, space, space_sha256, strategy, created)"
-                             " VALUES (?, ?, ?, ?, ?)", (name, text, digest, strategy, time.time()))
-            stale = [(number,) for number, worker in conn.execute(
-                "SELECT number, worker FROM trials WHERE study = ? AND state = 'running'", (name,))
-                if _is_dead(worker)]
+                conn.execute("INSERT INTO studies (name, space, space_sha256, strategy, created, direction)"
+                             " VALUES (?, ?, ?, ?, ?, ?)", (name, text, digest, strategy, time.time(), direction))
             now = time.time()
+            stale = [(number,) for number, worker, heartbeat in conn.execute(
+                "SELECT number, worker, heartbeat FROM trials WHERE study = ? AND state = 'running'", (name,))
+                if _is_dead(worker, heartbeat, now)]
             conn.executemany(
                 "UPDATE trials SET state = 'failed', error = ?, finished = ? "
                 "WHERE study = ? AND number = ? AND state = 'running'",
@@ -298,23 +340,28 @@ class Store:
         with self._write(f"record a trial of study {study!r}") as conn:
             (number,) = conn.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
                                      (study,)).fetchone()
-            conn.execute("INSERT INTO trials (study, number, params, state, started, seed, worker)"
-                         " VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                         (study, number, text, time.time(), seed, self._worker))
+            now = time.time()
+            conn.execute("INSERT INTO trials (study, number, params, state, started, seed, worker, heartbeat)"
+                         " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                         (study, number, text, now, seed, self._worker, now))
+        if self._beating is None:
+            self._start_heartbeat()
         return number
 
-    def finish_trial(self, study, number, value, state, error=None, duration=None):
-        """Record how trial ``number`` ended (``complete`` or ``failed``)."""
+    def finish_trial(self, study, number, value, state, error=None, duration=None, info=None):
+        """Record how trial ``number`` ended (``complete`` or ``failed``), with ``info``: JSON-safe
+        details such as a search's per-split scores."""
         if state not in (COMPLETE, FAILED):
             raise ValueError(f"a trial ends complete or failed, not {state!r}")
         if value is not None:
             value = float(value)
             if not math.isfinite(value):
                 value = None
+        info = None if info is None else json.dumps(_encode(info))
         with self._write(f"record trial {number} of study {study!r}") as conn:
-            conn.execute("UPDATE trials SET value = ?, state = ?, error = ?, finished = ?, duration = ?"
+            conn.execute("UPDATE trials SET value = ?, state = ?, error = ?, finished = ?, duration = ?, info = ?"
                          " WHERE study = ? AND number = ?",
-                         (value, state, error, time.time(), duration, study, number))
+                         (value, state, error, time.time(), duration, info, study, number))
 
     def record(self, study, trial, seed=None):
         """Record a finished `Trial` (start and end); returns its number in the store."""
@@ -324,14 +371,16 @@ class Store:
 
     def trials(self, study, states=None):
         """The trials of ``study`` as `Trial` records, by number (running ones included)."""
-        rows = self._read("SELECT number, params, value, state, error, duration FROM trials"
+        return [trial for trial, _ in self.trials_with_info(study)
+                if states is None or trial.state in states]
+
+    def trials_with_info(self, study):
+        """``[(Trial, info)]`` of ``study`` by number; info is the dict given to `finish_trial`, or None."""
+        rows = self._read("SELECT number, params, value, state, error, duration, info FROM trials"
                           " WHERE study = ? ORDER BY number", (study,), doing=f"read study {study!r}")
-        out = []
-        for number, params, value, state, error, duration in rows:
-            if states is not None and state not in states:
-                continue
-            out.append(Trial(number, loads_params(params), value, state, error, duration or 0.0))
-        return out
+        return [(Trial(number, loads_params(params), value, state, error, duration or 0.0),
+                 None if info is None else loads_params(info))
+                for number, params, value, state, error, duration, info in rows]
 
     def trial_rows(self, study):
         """Every column of the trials of ``study``, as dicts (params decoded)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-COMPLETE, FAILED = "complete", "failed"
+COMPLETE, FAILED, RUNNING, PRUNED = "complete", "failed", "running", "pruned"
+INTERRUPTED = "interrupted"  # the error of a trial stopped by Ctrl-C or a dead process; resumes offer it again
 
 
 @attrs.frozen
@@ -15,7 +16,8 @@ class Trial:
         number: 0-based position in the search.
         params: What the function or estimator received: active parameters and constants.
         value: The loss (``minimize``) or mean validation score (``search``); None if it failed.
-        state: ``"complete"`` or ``"failed"``.
+        state: ``"complete"`` or ``"failed"``; in a store also ``"running"`` (``"pruned"`` is
+            reserved for early stopping).
         error: The error message of a failed trial, else None.
         duration: Seconds spent evaluating it.
     """

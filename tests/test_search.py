@@ -216,8 +216,12 @@ def test_bad_arguments():
         search(SVC(), SVM, X, Y, strategy="random", n_trials=2, scoring="acuracy")
     with pytest.raises(spacedsl.PluginError, match="unknown evaluator 'kfolds'; did you mean 'kfold'"):
         search(SVC(), SVM, X, Y, strategy="random", n_trials=2, evaluator="kfolds")
-    with pytest.raises(NotImplementedError, match="issue 5"):
-        search(SVC(), SVM, X, Y, strategy="random", storage="trials.db")
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        search(SVC(), SVM, X, Y, strategy="random", n_trials=2, timeout=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        search(SVC(), SVM, X, Y, strategy="random", n_trials=2, batch_size=0)
+    with pytest.raises(TypeError, match="executor must be"):
+        search(SVC(), SVM, X, Y, strategy="random", n_trials=2, executor=object())
 
 
 # ---------------------------------------------------- evaluators & options

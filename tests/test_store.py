@@ -131,11 +131,11 @@ def test_running_trial_of_dead_process_is_failed_on_reopen(tmp_path):
         store.open_study("s", GRID, "grid")
         done, left = store.trials("s")
     assert done.state == COMPLETE and left.state == FAILED and left.error == "interrupted"
-    # resuming offers the interrupted configuration again and counts both trials
+    # resuming offers the interrupted configuration again; the budget counts finished trials only
     result = spacedsl.minimize(grid_loss, GRID, strategy="grid", n_trials=4, storage=path, study="s")
-    assert [t.params for t in result.trials] == [{"a": 1, "b": 10}, {"a": 1, "b": 20},
-                                                 {"a": 1, "b": 20}, {"a": 1, "b": 30}]
-    assert [t.state for t in result.trials] == [COMPLETE, FAILED, COMPLETE, COMPLETE]
+    assert [t.params for t in result.trials] == [{"a": 1, "b": 10}, {"a": 1, "b": 20}, {"a": 1, "b": 20},
+                                                 {"a": 1, "b": 30}, {"a": 2, "b": 10}]
+    assert [t.state for t in result.trials] == [COMPLETE, FAILED, COMPLETE, COMPLETE, COMPLETE]
 
 
 def test_different_space_or_strategy_is_refused(tmp_path):
@@ -296,7 +296,8 @@ def test_interrupt_records_the_trial_and_resume_offers_it_again(tmp_path):
             (COMPLETE, None), (COMPLETE, None), (FAILED, "interrupted")]
     result = spacedsl.minimize(grid_loss, GRID, strategy="grid", n_trials=6, storage=path)
     assert [t.params for t in result.trials] == [{"a": 1, "b": 10}, {"a": 1, "b": 20}, {"a": 1, "b": 30},
-                                                 {"a": 1, "b": 30}, {"a": 2, "b": 10}, {"a": 2, "b": 20}]
+                                                 {"a": 1, "b": 30}, {"a": 2, "b": 10}, {"a": 2, "b": 20},
+                                                 {"a": 2, "b": 30}]
 
 
 def test_running_trial_of_a_closed_store_in_this_process_is_failed_on_reopen(tmp_path):

@@ -1,0 +1,348 @@
+"""The trial loop that `minimize` and `search` share: ask, run on workers, record, tell.
+
+One loop serves every way of running trials (`Workers`):
+
+* **inline** (``n_jobs=1``, no executor): each trial runs in this process, one after another;
+* **local workers** (``n_jobs`` > 1, or -1 for every core): a loky process pool (loky is the
+  process backend joblib, and so scikit-learn's ``n_jobs``, runs on), started for the search and
+  shut down after it — not joblib's shared pool, so a search and the joblib jobs inside its
+  trials do not restart each other's workers;
+* **any** ``concurrent.futures.Executor``, and a ``dask.distributed.Client`` (through its
+  ``get_executor``; the task, with its estimator and data, is scattered to the workers once).
+
+The driver owns the strategy and the store; workers only run ``task(config)`` and send back an
+`Outcome`. Trials are asynchronous: a worker that frees up gets the next configuration at once,
+not at the end of a batch. Strategies that learn from results are asked one configuration at a
+time, when a worker is free, so every proposal knows every result back so far (``gp-ei`` treats
+the configurations asked but not told as pending); strategies that do not learn are asked for
+many at once. ``batch_size`` asks for lock-step batches instead: ask ``batch_size``, run them
+all, tell them all, ask again — slower, but the results of an adaptive strategy then do not
+depend on how fast each worker was.
+
+Timeouts: ``trial_timeout`` stops a trial that runs too long (a ``SIGALRM`` in the process that
+runs it, where that is the main thread — inline and loky workers; elsewhere, such as Dask's
+worker threads, the driver stops waiting for it and records it failed). The trial is failed with
+``TimeoutError``. ``timeout`` stops starting trials once the search has run that long; trials
+already running finish (bound them with ``trial_timeout``).
+
+With a store, each trial is recorded when it starts and when it ends. Ctrl-C (and anything else
+that stops the loop) records the trials still running as failed ``"interrupted"`` before it
+propagates; a resumed search offers those configurations again.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import contextlib
+import math
+import signal
+import threading
+import time
+
+import attrs
+
+from .strategy import config_key
+from .trials import COMPLETE, FAILED, INTERRUPTED, RUNNING, Trial
+
+MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
+POLL = 1.0       # seconds between checks of the trial timeouts while waiting for workers
+
+
+@attrs.frozen
+class Outcome:
+    """What running one configuration gave.
+
+    Attributes:
+        value: The objective's number (a loss for `minimize`, a score for `search`); None if it failed.
+        error: ``"Type: message"`` when it failed, else None.
+        duration: Seconds of work.
+        info: JSON-safe details kept with the trial (a search's per-split scores and times), or None.
+    """
+
+    value: float | None
+    error: str | None = None
+    duration: float = 0.0
+    info: dict | None = None
+
+
+class TrialTimeout(BaseException):
+    """Raised inside a trial that ran past ``trial_timeout`` (a BaseException, so that the trial's
+    own ``except Exception`` does not swallow it)."""
+
+
+def error_text(exc):
+    return f"{type(exc).__name__}: {exc}"
+
+
+def timeout_text(seconds):
+    return f"TimeoutError: the trial ran longer than its timeout of {seconds:g} s"
+
+
+@contextlib.contextmanager
+def _alarm(seconds):
+    """Raise `TrialTimeout` in this thread after ``seconds``, where signals allow it (else nothing)."""
+    if (not seconds or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def ring(signum, frame):
+        raise TrialTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_task(task, config, trial_timeout=None):
+    """Run ``task(config) -> Outcome`` in a worker; an exception or a timeout becomes a failed Outcome."""
+    start = time.perf_counter()
+    try:
+        with _alarm(trial_timeout):
+            outcome = task(dict(config))
+    except TrialTimeout:
+        return Outcome(None, timeout_text(trial_timeout), time.perf_counter() - start)
+    except Exception as exc:  # the search goes on; the trial keeps its error
+        return Outcome(None, error_text(exc), time.perf_counter() - start)
+    if not isinstance(outcome, Outcome):
+        return Outcome(None, f"TypeError: the task returned {type(outcome).__name__}, not an Outcome",
+                       time.perf_counter() - start)
+    return outcome
+
+
+# ------------------------------------------------------------------ workers
+class _Inline:
+    """An executor that runs each call at once, in this thread (a KeyboardInterrupt propagates)."""
+
+    def submit(self, fn, *args):
+        future = cf.Future()
+        future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def _is_dask_client(obj):
+    return hasattr(obj, "scatter") and hasattr(obj, "get_executor") and hasattr(obj, "nthreads")
+
+
+class Workers:
+    """Where trials run: inline, a loky pool of ``n_jobs`` processes, or a given executor.
+
+    Attributes:
+        capacity: How many trials run at once (the driver keeps this many in flight).
+    """
+
+    def __init__(self, n_jobs=1, executor=None):
+        self._client = None
+        self._owned = False
+        if executor is None:
+            n = _n_jobs(n_jobs)
+            if n == 1:
+                self._executor, self.capacity = _Inline(), 1
+            else:
+                from joblib.externals.loky import ProcessPoolExecutor
+                self._executor, self.capacity, self._owned = ProcessPoolExecutor(max_workers=n), n, True
+        elif _is_dask_client(executor):
+            self._client = executor
+            self._executor = executor.get_executor(pure=False)
+            self._owned = True  # the wrapper, not the client: closing it releases our futures
+            threads = sum(executor.nthreads().values())
+            self.capacity = _n_jobs(n_jobs) if n_jobs not in (None, 1) else max(1, threads)
+        elif hasattr(executor, "submit"):
+            self._executor = executor
+            known = getattr(executor, "_max_workers", None)
+            self.capacity = _n_jobs(n_jobs) if n_jobs not in (None, 1) else max(1, known or 1)
+        else:
+            raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
+                            f"got {type(executor).__name__}")
+        self.inline = isinstance(self._executor, _Inline)
+        self._task = self._ref = None
+
+    def submit(self, task, config, trial_timeout=None):
+        """Start ``run_task(task, config)``; a `concurrent.futures.Future` of its `Outcome`."""
+        if self._client is not None:
+            if self._task is not task:  # ship the task (estimator, data) to every worker once
+                self._task, self._ref = task, self._client.scatter(task, broadcast=True, hash=False)
+            return self._executor.submit(run_task, self._ref, config, trial_timeout)
+        return self._executor.submit(run_task, task, config, trial_timeout)
+
+    def close(self, wait=True):
+        """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
+        ``wait=False`` (after Ctrl-C, or a trial that would not stop) kills our pool's workers."""
+        if not self._owned:
+            return
+        if self._client is not None:
+            self._executor.shutdown(wait=False)  # releases (cancels) our futures; the client stays
+        elif wait:
+            self._executor.shutdown(wait=True)
+        else:
+            self._executor.shutdown(wait=False, kill_workers=True)
+
+
+def _n_jobs(n_jobs):
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        import joblib
+        return max(1, joblib.cpu_count() + 1 + n_jobs)
+    return n_jobs
+
+
+# ------------------------------------------------------------------ the loop
+@attrs.define
+class Run:
+    """What `run_trials` did: every trial by number (earlier ones of a resumed study included),
+    the `Outcome.info` of each, and how many it ran itself."""
+
+    trials: list
+    infos: dict
+    ran: int = 0
+
+
+def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1, batch_size=None,
+               store=None, study=None, seed=None, max_skips=MAX_SKIPS, timeout=None, trial_timeout=None,
+               callback=None):
+    """Run trials until ``n_trials`` have finished (counting a resumed study's), the strategy has
+    nothing left, or ``timeout`` seconds have passed.
+
+    ``task(config) -> Outcome`` runs on ``workers``; a trial's loss told to ``proposer`` is its
+    value, negated when ``maximize``. With ``store`` the earlier trials of ``study`` are told to the
+    strategy first (interrupted ones are offered again) and each new trial is recorded twice.
+    ``callback(trial)`` is called as each trial finishes. With a store, a proposal that repeats a
+    configuration already complete in the study is skipped, up to ``max_skips`` in a row (then it
+    is run anyway, so a strategy that only repeats itself still ends; a grid passes infinity).
+    """
+    trials, infos, queue, done = [], {}, collections.deque(), set()
+    if store is not None:
+        for trial, info in store.trials_with_info(study):
+            trials.append(trial)
+            infos[trial.number] = info
+        queue.extend(_offer_again(trials))
+        for t in trials:
+            if t.state == COMPLETE:
+                done.add(config_key(t.params))
+            if t.state != RUNNING and t.error != INTERRUPTED:
+                proposer.tell(t.params, _loss(t.value, maximize))
+    finished = sum(t.state in (COMPLETE, FAILED) and t.error != INTERRUPTED for t in trials)
+    run = Run(trials, infos)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    flying = {}  # future -> (number, config, started)
+    exhausted, abandoned, skips, local_number = False, False, 0, len(trials)
+
+    def next_config():
+        nonlocal exhausted
+        if not queue and not exhausted:
+            if batch_size is not None and flying:
+                return None  # lock-step: the next batch waits for this one
+            want = batch_size or ask_size
+            configs = proposer.ask(max(1, min(want, n_trials - finished - len(flying))))
+            if not configs:
+                exhausted = True
+            queue.extend(dict(c) for c in configs)
+        return queue.popleft() if queue else None
+
+    def record(number, config, outcome):
+        nonlocal finished
+        ok = outcome.value is not None and math.isfinite(outcome.value)
+        trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
+                      None if ok else (outcome.error or f"ValueError: the result was {outcome.value!r}"),
+                      outcome.duration)
+        if store is not None:
+            store.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration,
+                               info=outcome.info)
+        infos[number] = outcome.info
+        trials.append(trial)
+        finished += 1
+        run.ran += 1
+        proposer.tell(config, _loss(trial.value, maximize))
+        if trial.state == COMPLETE and store is not None:
+            done.add(config_key(config))
+        if callback is not None:
+            callback(trial)
+
+    try:
+        while True:
+            while (len(flying) < workers.capacity and finished + len(flying) < n_trials
+                   and (deadline is None or time.monotonic() < deadline)):
+                config = next_config()
+                if config is None:
+                    break
+                if config_key(config) in done and skips < max_skips:
+                    skips += 1
+                    continue
+                skips = 0
+                if store is not None:
+                    number = store.start_trial(study, config, seed)
+                else:
+                    number, local_number = local_number, local_number + 1
+                flying[_submit(workers, task, config, trial_timeout, number, store, study)] = (
+                    number, config, time.monotonic())
+            if not flying:
+                break
+            ready, _ = cf.wait(list(flying), timeout=POLL if trial_timeout else None,
+                               return_when=cf.FIRST_COMPLETED)
+            for future in sorted(ready, key=lambda f: flying[f][0]):
+                number, config, _started = flying.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker died, or the task could not be sent or run
+                    outcome = Outcome(None, f"WorkerError: {error_text(exc)}")
+                record(number, config, outcome)
+            if trial_timeout:
+                late = [f for f, (_, _, started) in flying.items()
+                        if time.monotonic() - started > trial_timeout + max(1.0, 0.1 * trial_timeout)]
+                for future in late:  # the worker could not stop it: stop waiting for it
+                    abandoned = True
+                    number, config, started = flying.pop(future)
+                    future.cancel()
+                    record(number, config, Outcome(None, timeout_text(trial_timeout),
+                                                   time.monotonic() - started))
+    except BaseException:
+        _interrupt(store, study, flying)
+        workers.close(wait=False)
+        raise
+    workers.close(wait=not abandoned)
+    trials.sort(key=lambda t: t.number)
+    return run
+
+
+def _submit(workers, task, config, trial_timeout, number, store, study):
+    try:
+        return workers.submit(task, config, trial_timeout)
+    except BaseException:  # inline: Ctrl-C inside the trial itself
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.finish_trial(study, number, None, FAILED, INTERRUPTED)
+        raise
+
+
+def _interrupt(store, study, flying):
+    for future, (number, _config, _started) in flying.items():
+        future.cancel()
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.finish_trial(study, number, None, FAILED, INTERRUPTED)
+
+
+def _loss(value, maximize):
+    if value is None:
+        return None
+    return -value if maximize else value
+
+
+def _offer_again(trials):
+    """The configurations of interrupted trials that no later trial ran again, in order."""
+    seen, again = set(), []
+    for t in reversed(trials):
+        key = config_key(t.params)
+        if t.error == INTERRUPTED and key not in seen:
+            again.append(t.params)
+        seen.add(key)
+    return list(reversed(again))
