@@ -26,6 +26,8 @@ import tempfile
 import spacedsl
 from spacedsl.argtypes import non_negative_int, positive_int
 from spacedsl.dump import format_text
+from spacedsl.report import add_studies_parser as _add_studies
+from spacedsl.report import add_trials_parser as _add_trials
 from spacedsl.tune import add_parser as _add_tune
 
 PROG = "spacedsl"
@@ -263,7 +265,8 @@ def cmd_plugins(args):
 
 
 # ------------------------------------------------------------------- main
-_SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune)
+_SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
+                _add_trials)
 
 
 def _version():
