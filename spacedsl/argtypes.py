@@ -31,3 +31,14 @@ def jobs(text):
     if value == 0:
         raise argparse.ArgumentTypeError("must not be 0 (use -1 for every core)")
     return value
+
+
+def seconds(text):
+    """A positive number of seconds (``1.5``, ``90``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value

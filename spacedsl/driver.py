@@ -140,7 +140,7 @@ class Workers:
     """
 
     def __init__(self, n_jobs=1, executor=None):
-        self._client = None
+        self._client = self._new_pool = None
         self._owned = False
         if executor is None:
             n = _n_jobs(n_jobs)
@@ -148,7 +148,8 @@ class Workers:
                 self._executor, self.capacity = _Inline(), 1
             else:
                 from joblib.externals.loky import ProcessPoolExecutor
-                self._executor, self.capacity, self._owned = ProcessPoolExecutor(max_workers=n), n, True
+                self._new_pool = lambda: ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+                self._executor, self.capacity, self._owned = self._new_pool(), n, True
         elif _is_dask_client(executor):
             self._client = executor
             self._executor = executor.get_executor(pure=False)
@@ -163,6 +164,8 @@ class Workers:
             raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
                             f"got {type(executor).__name__}")
         self.inline = isinstance(self._executor, _Inline)
+        # where a trial runs in a process's main thread, its own SIGALRM stops it (see `_alarm`)
+        self.alarms = self.inline or self._new_pool is not None
         self._task = self._ref = None
 
     def submit(self, task, config, trial_timeout=None):
@@ -171,7 +174,14 @@ class Workers:
             if self._task is not task:  # ship the task (estimator, data) to every worker once
                 self._task, self._ref = task, self._client.scatter(task, broadcast=True, hash=False)
             return self._executor.submit(run_task, self._ref, config, trial_timeout)
-        return self._executor.submit(run_task, task, config, trial_timeout)
+        try:
+            return self._executor.submit(run_task, task, config, trial_timeout)
+        except RuntimeError:  # our pool broke: a worker died (a crash in C code, the OS killing it)
+            if self._new_pool is None:
+                raise
+            self._executor.shutdown(wait=False, kill_workers=True)
+            self._executor = self._new_pool()
+            return self._executor.submit(run_task, task, config, trial_timeout)
 
     def close(self, wait=True):
         """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
@@ -184,6 +194,11 @@ class Workers:
             self._executor.shutdown(wait=True)
         else:
             self._executor.shutdown(wait=False, kill_workers=True)
+
+
+def _ignore_sigint():
+    """In our pool's workers: Ctrl-C is the driver's to handle (it records and then stops them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _n_jobs(n_jobs):
@@ -286,18 +301,22 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
                     number, config, time.monotonic())
             if not flying:
                 break
-            ready, _ = cf.wait(list(flying), timeout=POLL if trial_timeout else None,
-                               return_when=cf.FIRST_COMPLETED)
+            limit = None
+            if trial_timeout:  # the driver's own deadline: later where the worker's alarm should act first
+                limit = trial_timeout + (max(1.0, 0.1 * trial_timeout) if workers.alarms else 0.0)
+                first = min(started for _, _, started in flying.values())
+                wait = max(0.01, min(POLL, first + limit - time.monotonic()))
+            ready, _ = cf.wait(list(flying), timeout=wait if limit else None, return_when=cf.FIRST_COMPLETED)
             for future in sorted(ready, key=lambda f: flying[f][0]):
-                number, config, _started = flying.pop(future)
+                number, config, _started = flying[future]
                 try:
                     outcome = future.result()
                 except Exception as exc:  # the worker died, or the task could not be sent or run
-                    outcome = Outcome(None, f"WorkerError: {error_text(exc)}")
+                    outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]}")
+                del flying[future]  # (not before: a Ctrl-C above leaves it to be recorded as interrupted)
                 record(number, config, outcome)
-            if trial_timeout:
-                late = [f for f, (_, _, started) in flying.items()
-                        if time.monotonic() - started > trial_timeout + max(1.0, 0.1 * trial_timeout)]
+            if limit:
+                late = [f for f, (_, _, started) in flying.items() if time.monotonic() - started >= limit]
                 for future in late:  # the worker could not stop it: stop waiting for it
                     abandoned = True
                     number, config, started = flying.pop(future)

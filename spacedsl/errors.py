@@ -43,6 +43,18 @@ class DSLError(ValueError):
     def __reduce__(self):
         return (type(self), (self.message, self.filename, self.line, self.column, self.source_line))
 
+    # The message says everything: the parser's internal exception that a DSLError replaces
+    # (``raise ... from None``) is not part of it. Hiding it also keeps the error picklable when
+    # tblib's pickling support is installed (``import distributed`` does that), which pickles
+    # ``__context__`` too, and the parser's internals do not pickle.
+    @property
+    def __context__(self):
+        return None
+
+    @__context__.setter
+    def __context__(self, value):
+        pass
+
 
 class DSLSyntaxError(DSLError):
     """The text does not follow the grammar."""

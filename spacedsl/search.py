@@ -279,7 +279,11 @@ def _test_split(estimator, X, y, groups, test_size, seed):
 
 def default_study(space):
     """The study name a space gets by default: its file's name without the suffix, else ``"default"``."""
-    filename = getattr(space, "filename", None)
+    return study_for_file(getattr(space, "filename", None))
+
+
+def study_for_file(filename):
+    """``runs/rf.space`` -> ``rf``; ``"default"`` for no file (``None``, ``<string>``, ``<stdin>``)."""
     if filename and not filename.startswith("<"):
         import os
         return os.path.splitext(os.path.basename(filename))[0] or "default"

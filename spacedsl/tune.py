@@ -24,6 +24,14 @@ arguments and seed give the same result as the Python call. Decisions:
   unknown scoring, strategy or evaluator — is one line on stderr and exit
   status 2; an error in the space file is printed compiler-style with status 1
   (as ``spacedsl check``); a search whose every trial failed is status 1.
+* ``--storage FILE`` keeps every trial in a SQLite file, in the study
+  ``--study`` (default: the space file's name without its suffix), and the same
+  command again resumes it; Ctrl-C stops after recording what finished and says
+  how to resume (status 130). A study made with another space or strategy is
+  refused (status 2) with the ``--new-study`` way out.
+* ``--jobs J`` runs J trials at once in local worker processes;
+  ``--scheduler tcp://HOST:8786`` runs them on a Dask cluster (``pip install
+  'spacedsl[dask]'``); this process keeps the store and the strategy.
 * Progress goes to stderr: a bar redrawn with ``\\r`` on a terminal (trials,
   best score so far, elapsed and estimated remaining time), one plain line a
   trial otherwise, nothing with ``--quiet``. The result goes to stdout: a
@@ -42,10 +50,11 @@ import re
 import sys
 import time
 
-from .argtypes import jobs, non_negative_int, positive_int
+from .argtypes import jobs, non_negative_int, positive_int, seconds
 
 PROG = "spacedsl"
 BUILTIN_DATASETS = ("iris", "wine", "digits", "breast_cancer", "diabetes")
+SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
 MISSING_CELLS = frozenset({"", "na", "nan", "n/a", "null", "none"})
 # A Python dotted path: identifiers joined by dots, nothing else.
 DOTTED_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -106,7 +115,18 @@ def add_parser(subparsers):
                    help="fraction (or number of samples) held out as the test set; 0 for none (default: 0.2)")
     p.add_argument("--jobs", type=jobs, default=1, metavar="J",
                    help="parallel workers (-1: every core); results do not depend on it (default: 1)")
-    p.add_argument("--storage", metavar="DB", help="where to keep trials (not implemented yet)")
+    p.add_argument("--storage", metavar="DB",
+                   help="a SQLite file that keeps every trial; the same command again resumes the search")
+    p.add_argument("--study", metavar="NAME",
+                   help="the study's name in the storage (default: the space file's name without its suffix)")
+    p.add_argument("--new-study", action="store_true",
+                   help="replace a study of that name made with another space or strategy (drops its trials)")
+    p.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                   help="start no trial after this many seconds (running ones finish)")
+    p.add_argument("--trial-timeout", type=seconds, metavar="SECONDS",
+                   help="fail a trial that runs longer than this many seconds")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run trials on a Dask cluster, e.g. tcp://HOST:8786 (needs spacedsl[dask])")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_tune)
@@ -130,8 +150,16 @@ def cmd_tune(args):
     except PluginError as exc:
         _error(str(exc))
         return 2
+    except spacedsl.StoreError as exc:
+        _error(str(exc))
+        return 2
     except KeyboardInterrupt:
         print(file=sys.stderr)
+        if args.storage is not None:
+            _error(f"interrupted: the finished trials are kept in {args.storage} (study "
+                   f"{_study_name(args)!r}); run the same command again to resume")
+        else:
+            _error("interrupted: the trials are lost (pass --storage FILE to keep them and resume)")
         return 130
 
 
@@ -145,8 +173,6 @@ def _tune(args):
     from spacedsl.evaluation import get_scorer
     from spacedsl.search import check_params, search
 
-    if args.storage is not None:  # issue 5 removes this; search() then takes the storage
-        raise TuneError("--storage is not implemented yet (it arrives with issue 5)")
     try:
         space = spacedsl.load(args.file)
     except OSError as exc:
@@ -159,29 +185,43 @@ def _tune(args):
     if ("random_state" in estimator.get_params(deep=False) and estimator.get_params()["random_state"] is None
             and "random_state" not in space.names and "random_state" not in space.constants):
         estimator.set_params(random_state=args.seed)
+    plugins.strategy(args.strategy)
+    earlier = _open_study(args, space)
     X, y, target = load_data(args.data, args.target)
     try:
         get_scorer(estimator, args.scoring)
     except ValueError as exc:
         raise TuneError(str(exc)) from None
-    plugins.strategy(args.strategy)
     plugins.evaluator(args.evaluator)
 
-    progress = None if args.quiet else Progress(args.trials, sys.stderr)
+    if earlier and not args.quiet:
+        print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there",
+              file=sys.stderr)
+    progress = None if args.quiet else Progress(args.trials, sys.stderr, done=earlier)
     started = time.perf_counter()
+    client = _dask_client(args.scheduler)
     try:
         result = search(estimator, space, X, y, strategy=args.strategy, evaluator=args.evaluator,
                         n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
-                        n_jobs=args.jobs, storage=args.storage, callback=progress)
+                        n_jobs=args.jobs, storage=args.storage, study=_study_name(args),
+                        executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
+                        callback=progress)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
         if progress:
             progress.close()
         raise TuneError(_first_line(exc)) from None
+    except spacedsl.StoreError:
+        if progress:
+            progress.close()
+        raise
     except RuntimeError as exc:  # every trial failed
         if progress:
             progress.close()
         _error(_first_line(exc))
         return 1
+    finally:
+        if client is not None:
+            client.close()
     if progress:
         progress.close()
     seconds = time.perf_counter() - started
@@ -200,12 +240,51 @@ def _tune(args):
         "n_trials": len(result.trials),
         "n_failed": sum(t.state != "complete" for t in result.trials),
         "seconds": round(seconds, 3),
+        "storage": args.storage,
+        "study": _study_name(args) if args.storage is not None else None,
     }
     if args.json:
         print(json.dumps(summary))
     else:
         print_table(summary)
     return 0
+
+
+def _study_name(args):
+    """``--study``, or the space file's name without its suffix (``rf.space`` -> ``rf``)."""
+    from spacedsl.search import study_for_file
+
+    return study_for_file(args.file) if args.study is None else args.study
+
+
+def _open_study(args, space):
+    """Open (or create) the study before any data is loaded, so that a store that cannot be used
+    or a study of another space or strategy is refused at once; the finished trials it holds."""
+    if args.storage is None:
+        return 0
+    from spacedsl.store import Store
+    from spacedsl.trials import INTERRUPTED
+
+    with Store(args.storage) as store:
+        store.create_or_load_study(_study_name(args), space, args.strategy, new_study=args.new_study,
+                                   direction="maximize")
+        return sum(t.state in ("complete", "failed") and t.error != INTERRUPTED
+                   for t in store.trials(_study_name(args)))
+
+
+def _dask_client(address):
+    """A ``dask.distributed.Client`` connected to ``address``, or None without --scheduler."""
+    if address is None:
+        return None
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise TuneError("--scheduler needs Dask: pip install 'spacedsl[dask]'") from None
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise TuneError(f"cannot connect to the Dask scheduler at {address}: {_first_line(exc)} "
+                        f"(is `dask scheduler` running there, and is the port open?)") from None
 
 
 def _first_line(exc):
@@ -416,10 +495,10 @@ class Progress:
 
     WIDTH = 24
 
-    def __init__(self, total, stream, tty=None):
+    def __init__(self, total, stream, tty=None, done=0):
         self.total, self.stream = total, stream
         self.tty = _isatty(stream) if tty is None else tty
-        self.done = self.failed = 0
+        self.done, self.start, self.failed = done, done, 0
         self.best = None
         self.started = time.perf_counter()
         self._drawn = 0
@@ -431,10 +510,10 @@ class Progress:
         elif self.best is None or trial.value > self.best:
             self.best = trial.value
         elapsed = time.perf_counter() - self.started
-        remaining = elapsed / self.done * (self.total - self.done)
+        remaining = elapsed / max(1, self.done - self.start) * max(0, self.total - self.done)
         best = "-" if self.best is None else f"{self.best:.4f}"
         if self.tty:
-            filled = round(self.WIDTH * self.done / self.total)
+            filled = round(self.WIDTH * min(self.done, self.total) / self.total)
             line = (f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} trials  "
                     f"best {best}  {_clock(elapsed)} elapsed  ~{_clock(remaining)} left")
             self.stream.write(line.ljust(self._drawn))

@@ -165,23 +165,23 @@ def _writer(path, worker):
             store.finish_trial("p", number, float(i), COMPLETE)
 
 
-def test_four_processes_share_one_store(tmp_path):
+def test_eight_processes_share_one_store(tmp_path):
     path = str(tmp_path / "runs.sqlite")
     with Store(path) as store:
         store.open_study("p", GRID, "grid")
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, w)) for w in range(4)]
+    procs = [ctx.Process(target=_writer, args=(path, w)) for w in range(8)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    assert [p.exitcode for p in procs] == [0] * 8
     with Store(path) as store:
         trials = store.trials("p")
-    assert len(trials) == 200
-    assert sorted(t.number for t in trials) == list(range(200))
+    assert len(trials) == 400  # nothing lost
+    assert sorted(t.number for t in trials) == list(range(400))  # no number given twice
     assert all(t.state == COMPLETE for t in trials)
-    assert sorted((t.params["a"], t.params["b"]) for t in trials) == [(w, i) for w in range(4) for i in range(50)]
+    assert sorted((t.params["a"], t.params["b"]) for t in trials) == [(w, i) for w in range(8) for i in range(50)]
 
 
 def test_garbage_file_is_a_store_error(tmp_path):

@@ -173,13 +173,15 @@ def test_quiet_prints_no_progress(run, space_file):
      ["unknown strategy 'gridd'"]),
     (["{space}", "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--evaluator", "nope"],
      ["unknown evaluator 'nope'"]),
-    (["{space}", "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--storage", "t.db"],
-     ["--storage is not implemented yet"]),
+    (["{space}", "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--storage", "{garbage}"],
+     ["store", "not a spacedsl store, or it is corrupt"]),
 ])
 def test_bad_input_is_one_line_and_status_2(run, space_file, tmp_path, argv, needles):
     csv_file = tmp_path / "d.csv"
     csv_file.write_text("a,b,label\n1,2,x\n3,4,y\n")
-    argv = [a.format(space=space_file, csv=csv_file) for a in argv]
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database " * 100)
+    argv = [a.format(space=space_file, csv=csv_file, garbage=garbage) for a in argv]
     status, out, err = run(*argv)
     assert status == 2 and out == ""
     one_error_line(err, *needles)
@@ -221,3 +223,76 @@ def test_through_spacedsl_cli_main(capsys, space_file, monkeypatch):
     status = cli.main(["tune", space_file, "--estimator", "sklearn.svm.SVQ", "--data", "builtin:iris"])
     out, err = capsys.readouterr()
     assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ storage
+def test_storage_resumes_and_refuses_another_strategy_with_the_way_out(run, space_file, tmp_path):
+    db = str(tmp_path / "runs.sqlite")
+    common = [space_file, "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--storage", db]
+    status, out, err = run(*common, "--strategy", "random", "--trials", "3", "--json")
+    assert status == 0, err
+    assert json.loads(out)["study"] == "svm" and "resuming" not in err
+    status, out, err = run(*common, "--strategy", "random", "--trials", "5", "--json")
+    assert status == 0, err
+    assert "resuming study 'svm' in" in err and "3 trials already there" in err
+    assert "trial 4/5" in err and "trial 1/5" not in err
+    assert json.loads(out)["n_trials"] == 5
+    status, out, err = run(*common, "--strategy", "gp-ei", "--trials", "5")
+    assert status == 2 and out == ""
+    one_error_line(err, "study 'svm' was made with a different strategy", "--new-study")
+    status, out, err = run(*common, "--strategy", "gp-ei", "--trials", "2", "--new-study", "--json")
+    assert status == 0, err
+    assert json.loads(out)["n_trials"] == 2
+    status, out, err = run(*common, "--strategy", "random", "--trials", "2", "--study", "other", "--json")
+    assert status == 0 and json.loads(out)["study"] == "other"
+
+
+def test_timeouts_on_the_command_line(run, space_file):
+    status, out, err = run(space_file, "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--strategy",
+                           "random", "--trials", "1000", "--timeout", "0.5", "--trial-timeout", "30", "--json")
+    assert status == 0, err
+    assert 1 <= json.loads(out)["n_trials"] < 1000
+    status, _, err = run(space_file, "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--timeout", "0")
+    assert status == 2 and "--timeout" in err and "positive number of seconds" in err
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGINT") or __import__("os").name != "posix",
+                    reason="POSIX signals")
+def test_ctrl_c_keeps_the_finished_trials_and_says_how_to_resume(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from spacedsl.store import Store
+
+    space = tmp_path / "rf.space"
+    space.write_text("n_estimators in [30, 60]\nmax_depth in [2, 4, 8]\nmin_samples_leaf: int ~ uniform(1, 10)\n")
+    db = tmp_path / "runs.sqlite"
+    command = [sys.executable, "-m", "spacedsl", "tune", str(space), "--estimator",
+               "sklearn.ensemble.RandomForestClassifier", "--data", "builtin:wine", "--strategy", "random",
+               "--trials", "200", "--storage", str(db), "--jobs", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def complete():
+        try:
+            with Store(db, readonly=True) as store:
+                return [t for t in store.trials("rf") if t.state == "complete"] if store.studies() else []
+        except Exception:
+            return []
+
+    deadline = time.monotonic() + 60
+    while len(complete()) < 3:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"interrupted: the finished trials are kept in {db} (study 'rf'); run the same command again" in err
+    assert "Traceback" not in err and out == ""
+    with Store(db, readonly=True) as store:
+        trials = store.trials("rf")
+    assert not [t for t in trials if t.state == "running"]
+    assert len(complete()) >= 3
+    assert os.path.getsize(db) > 0
