@@ -6,11 +6,9 @@
 Both only read. Decisions:
 
 * The store is opened with ``Store(path, readonly=True)``: a missing file is an
-  error (never an empty new store), and a read-only file or copy can be listed.
-  Even a read-only SQLite connection makes ``-wal`` and ``-shm`` files beside a
-  WAL store, and cannot open one in a read-only directory; so a store that no
-  connection has open is copied to a temporary directory and the copy is read
-  (see `_snapshot`). A store in use (a search writing to it) is read in place.
+  error (never an empty new store), a read-only file or directory can be listed,
+  nothing is created beside it, and a store in use (a search writing to it) is
+  read as it stands.
 * Times are ISO 8601 in local time with the UTC offset, to the second.
 * Tables: one row a study or trial, columns aligned (numbers to the right), a
   blank cell where there is nothing (no value, no seed, a parameter the trial
@@ -36,9 +34,7 @@ import datetime
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 from .errors import did_you_mean
 from .store import Store, StoreError
@@ -150,93 +146,46 @@ def _fail(exc):
 # ------------------------------------------------------------------- reading
 @contextlib.contextmanager
 def _open(path):
-    """The store at ``path``, opened read-only; nothing is created next to it."""
+    """The store at ``path``, opened read-only; StoreError and odd files become `ReportError`."""
     if not os.path.exists(path):
         raise ReportError(f"cannot read {path}: no such file")
     if os.path.isdir(path):
         raise ReportError(f"cannot read {path}: it is a directory")
     if os.path.getsize(path) == 0:
         raise ReportError(f"{path} is empty: not a spacedsl store")
-    with tempfile.TemporaryDirectory(prefix="spacedsl-report-") as tmp:
-        copy = _snapshot(path, os.path.join(tmp, "store.sqlite"))
-        try:
-            store = Store(copy or path, readonly=True)
-        except StoreError as exc:
-            raise _store_error(exc, path, copy) from None
-        try:
-            yield _Named(store, path, copy)
-        finally:
-            store.close()
-
-
-def _snapshot(path, copy, attempts=3):
-    """Copy the store to ``copy`` when no connection has it open (no ``-wal``/``-shm`` beside it).
-
-    SQLite creates ``-wal`` and ``-shm`` files next to a WAL store even for a read-only connection
-    (and cannot open it at all in a read-only directory); a copy keeps them away. Without those
-    files no connection is open, so the file on disk is the whole store; a writer that opens it
-    during the copy writes to a new ``-wal`` first, and a copy during which the file or its
-    ``-wal`` changed is retried. Returns ``copy``, or None to open ``path`` itself (it is in use).
-    """
-    def state():
-        st = os.stat(path)
-        return (st.st_ino, st.st_size, st.st_mtime_ns, _in_use(path))
-
-    for _ in range(attempts):
-        before = state()
-        if before[-1]:
-            return None
-        try:
-            shutil.copyfile(path, copy)
-        except OSError as exc:
-            raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if state() == before:
-            return copy
-    return None
-
-
-def _in_use(path):
-    return any(os.path.exists(path + suffix) for suffix in ("-wal", "-shm"))
+    try:
+        store = Store(path, readonly=True)
+    except StoreError as exc:
+        raise _store_error(exc, path) from None
+    try:
+        yield _Named(store, path)
+    finally:
+        store.close()
 
 
 class _Named:
-    """A read-only `Store`, possibly opened on a copy, whose errors name the user's file."""
+    """A read-only `Store` whose errors become `ReportError`."""
 
-    def __init__(self, store, path, copy):
-        self.store, self.path, self.copy = store, path, copy
+    def __init__(self, store, path):
+        self.store, self.path = store, path
 
     def call(self, method, *args):
         try:
             return getattr(self.store, method)(*args)
         except StoreError as exc:
-            raise _store_error(exc, self.path, self.copy) from None
+            raise _store_error(exc, self.path) from None
 
 
-def _store_error(exc, path, copy):
+def _store_error(exc, path):
     text = str(exc)
-    if copy is not None:
-        text = text.replace(repr(copy), repr(path)).replace(copy, path)
     if "no such table" in text:
         return ReportError(f"{path} is not a spacedsl store (it is an SQLite file without the "
                            f"studies and trials tables)")
-    if "readonly" in text or "read-only" in text:  # its -wal is there, its -shm cannot be made
-        return ReportError(f"cannot read {path}: SQLite needs to make {path}-shm beside it, and the "
-                           f"directory is read-only; copy {path} and its -wal file somewhere writable")
     return ReportError(text)
 
 
 def _studies(opened):
-    """``Store.studies()``; a store written before studies had a direction is read without it."""
-    try:
-        return opened.call("studies")
-    except ReportError as exc:
-        if "no such column" not in str(exc):
-            raise
-    # A store from before the direction column, opened read-only (so not migrated): every study
-    # then was a minimisation, the column's default. Store has no public way to read it.
-    rows = opened.call("_read", "SELECT name, strategy, created FROM studies ORDER BY created, name")
-    return [{"name": name, "strategy": strategy, "created": created, "direction": "minimize"}
-            for name, strategy, created in rows]
+    return opened.call("studies")
 
 
 def _pick_study(studies, name, path):

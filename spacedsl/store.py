@@ -36,6 +36,7 @@ import uuid
 from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
 HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
+MINIMIZE_SQL = "'minimize'"  # the direction of every study written before studies had one
 STALE_AFTER = 600.0  # a running trial whose heartbeat is older than this is left over
 
 _SCHEMA = """
@@ -163,7 +164,12 @@ class Store:
             if self.readonly:
                 if not os.path.exists(self.path):
                     raise sqlite3.OperationalError("unable to open database file: no such file")
-                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+                # Not in use (no -wal beside it): open it immutable, so that reading creates no
+                # -wal or -shm file and works in a read-only directory. In use: a plain read-only
+                # connection, which sees the writers' latest commits.
+                in_use = os.path.exists(self.path + "-wal")
+                uri = ("file:" + urllib.parse.quote(os.path.abspath(self.path))
+                       + ("?mode=ro" if in_use else "?mode=ro&immutable=1"))
                 self._conn = sqlite3.connect(uri, timeout=timeout, isolation_level=None, uri=True)
             else:
                 self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -181,6 +187,9 @@ class Store:
                     if "readonly" not in str(exc) and "read-only" not in str(exc):
                         raise
                     self.readonly = True  # reading still works; writes raise StoreError
+            with self._errors("open"):
+                self._columns = {table: {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                                 for table in ("studies", "trials")}
         except StoreError:
             self._conn.close()
             raise
@@ -241,6 +250,11 @@ class Store:
                 if "duplicate column" not in str(exc):  # else another process added it first
                     raise
 
+    def _column(self, table, name, default="NULL"):
+        """``name``, or ``default`` (SQL) in a store written before that column (opened read-only,
+        so not upgraded)."""
+        return name if name in self._columns[table] else default
+
     def _read(self, sql, args=(), doing="read"):
         with self._errors(doing):
             return self._conn.execute(sql, args).fetchall()
@@ -282,7 +296,8 @@ class Store:
         """``[{name, space, space_sha256, strategy, created, n_trials, direction}]`` in creation order."""
         rows = self._read(
             "SELECT s.name, s.space, s.space_sha256, s.strategy, s.created,"
-            " (SELECT count(*) FROM trials t WHERE t.study = s.name), s.direction"
+            " (SELECT count(*) FROM trials t WHERE t.study = s.name),"
+            f" {self._column('studies', 'direction', default=MINIMIZE_SQL)}"
             " FROM studies s ORDER BY s.created, s.name", doing="list studies")
         keys = ("name", "space", "space_sha256", "strategy", "created", "n_trials", "direction")
         return [dict(zip(keys, row)) for row in rows]
@@ -376,8 +391,8 @@ class Store:
 
     def trials_with_info(self, study):
         """``[(Trial, info)]`` of ``study`` by number; info is the dict given to `finish_trial`, or None."""
-        rows = self._read("SELECT number, params, value, state, error, duration, info FROM trials"
-                          " WHERE study = ? ORDER BY number", (study,), doing=f"read study {study!r}")
+        rows = self._read(f"SELECT number, params, value, state, error, duration, {self._column('trials', 'info')}"
+                          " FROM trials WHERE study = ? ORDER BY number", (study,), doing=f"read study {study!r}")
         return [(Trial(number, loads_params(params), value, state, error, duration or 0.0),
                  None if info is None else loads_params(info))
                 for number, params, value, state, error, duration, info in rows]
