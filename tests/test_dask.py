@@ -24,7 +24,7 @@ SPACE = "C ~ loguniform(1e-2, 1e2)\ngamma ~ loguniform(1e-3, 1)\n"
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address="127.0.0.1:0", silence_logs=40)
     client = distributed.Client(cluster)
     yield client
     client.close()
