@@ -377,3 +377,29 @@ def test_a_file_the_system_will_not_let_us_write_is_a_store_error(tmp_path, monk
     monkeypatch.undo()
     with Store(path) as store:
         assert tuple(store.trials("default")) == before
+
+
+def test_heartbeats_keep_a_live_trial_and_a_stale_one_is_failed(tmp_path, monkeypatch):
+    import time
+
+    import spacedsl.store as store_module
+
+    monkeypatch.setattr(store_module, "HEARTBEAT", 0.05)
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        store.open_study("s", GRID, "grid")
+        number = store.start_trial("s", {"a": 1, "b": 10})
+        (started,) = [r["heartbeat"] for r in store.trial_rows("s")]
+        time.sleep(0.4)
+        (beat,) = [r["heartbeat"] for r in store.trial_rows("s")]
+        assert beat > started  # the thread refreshes the running trial's heartbeat
+        store.finish_trial("s", number, 1.0, COMPLETE)
+        # two trials of a process on another host: one beating, one silent for too long
+        now = time.time()
+        for n, beat in ((1, now), (2, now - store_module.STALE_AFTER - 60)):
+            store._conn.execute("INSERT INTO trials (study, number, params, state, started, worker, heartbeat)"
+                                " VALUES ('s', ?, '{}', 'running', ?, 'elsewhere:4242:token', ?)", (n, beat, beat))
+    with Store(path) as store:
+        store.open_study("s", GRID, "grid")
+        assert [(t.state, t.error) for t in store.trials("s")] == [
+            (COMPLETE, None), ("running", None), (FAILED, "interrupted")]
