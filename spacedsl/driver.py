@@ -36,6 +36,7 @@ import collections
 import concurrent.futures as cf
 import contextlib
 import math
+import os
 import signal
 import threading
 import time
@@ -100,7 +101,9 @@ def _alarm(seconds):
 
 
 def run_task(task, config, trial_timeout=None):
-    """Run ``task(config) -> Outcome`` in a worker; an exception or a timeout becomes a failed Outcome."""
+    """Run ``task(config) -> Outcome`` in a worker (task None: the one this worker was started
+    with); an exception or a timeout becomes a failed Outcome."""
+    task = _WORKER_TASK if task is None else task
     start = time.perf_counter()
     try:
         with _alarm(trial_timeout):
@@ -137,67 +140,96 @@ class Workers:
 
     Attributes:
         capacity: How many trials run at once (the driver keeps this many in flight).
+        alarms: Whether a trial runs in its process's main thread, where its own SIGALRM stops it.
     """
 
     def __init__(self, n_jobs=1, executor=None):
-        self._client = self._new_pool = None
-        self._owned = False
+        self._client = self._executor = self._task = self._ref = None
+        self._pool_size = 0  # our own loky pool's size (0: not ours)
         if executor is None:
             n = _n_jobs(n_jobs)
             if n == 1:
-                self._executor, self.capacity = _Inline(), 1
+                self._executor = _Inline()
             else:
-                from joblib.externals.loky import ProcessPoolExecutor
-                self._new_pool = lambda: ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
-                self._executor, self.capacity, self._owned = self._new_pool(), n, True
+                self._pool_size = n  # started at the first trial, with the task
+            self.capacity, self.alarms = n, True
         elif _is_dask_client(executor):
             self._client = executor
             self._executor = executor.get_executor(pure=False)
-            self._owned = True  # the wrapper, not the client: closing it releases our futures
             threads = sum(executor.nthreads().values())
             self.capacity = _n_jobs(n_jobs) if n_jobs not in (None, 1) else max(1, threads)
+            self.alarms = False
         elif hasattr(executor, "submit"):
             self._executor = executor
             known = getattr(executor, "_max_workers", None)
             self.capacity = _n_jobs(n_jobs) if n_jobs not in (None, 1) else max(1, known or 1)
+            self.alarms = False
         else:
             raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
                             f"got {type(executor).__name__}")
-        self.inline = isinstance(self._executor, _Inline)
-        # where a trial runs in a process's main thread, its own SIGALRM stops it (see `_alarm`)
-        self.alarms = self.inline or self._new_pool is not None
-        self._task = self._ref = None
 
     def submit(self, task, config, trial_timeout=None):
-        """Start ``run_task(task, config)``; a `concurrent.futures.Future` of its `Outcome`."""
+        """Start ``run_task(task, config)``; a `concurrent.futures.Future` of its `Outcome`.
+
+        The task (estimator and data, or the function) goes to each worker once, not with every
+        trial: as our pool's initializer argument, or scattered to a Dask cluster."""
         if self._client is not None:
-            if self._task is not task:  # ship the task (estimator, data) to every worker once
+            if self._task is not task:
                 self._task, self._ref = task, self._client.scatter(task, broadcast=True, hash=False)
             return self._executor.submit(run_task, self._ref, config, trial_timeout)
+        if not self._pool_size:
+            return self._executor.submit(run_task, task, config, trial_timeout)
+        if self._executor is None or self._task is not task:
+            self._start_pool(task)
         try:
-            return self._executor.submit(run_task, task, config, trial_timeout)
+            return self._executor.submit(run_task, None, config, trial_timeout)
         except RuntimeError:  # our pool broke: a worker died (a crash in C code, the OS killing it)
-            if self._new_pool is None:
-                raise
+            self._start_pool(task)
+            return self._executor.submit(run_task, None, config, trial_timeout)
+
+    def _start_pool(self, task):
+        from joblib.externals.loky import ProcessPoolExecutor
+
+        if self._executor is not None:
             self._executor.shutdown(wait=False, kill_workers=True)
-            self._executor = self._new_pool()
-            return self._executor.submit(run_task, task, config, trial_timeout)
+        self._task = task
+        self._executor = ProcessPoolExecutor(max_workers=self._pool_size, initializer=_worker_init,
+                                             initargs=(task,), env=_thread_limits(self._pool_size))
 
     def close(self, wait=True):
         """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
         ``wait=False`` (after Ctrl-C, or a trial that would not stop) kills our pool's workers."""
-        if not self._owned:
-            return
         if self._client is not None:
             self._executor.shutdown(wait=False)  # releases (cancels) our futures; the client stays
-        elif wait:
-            self._executor.shutdown(wait=True)
-        else:
-            self._executor.shutdown(wait=False, kill_workers=True)
+        elif self._pool_size and self._executor is not None:
+            if wait:
+                self._executor.shutdown(wait=True)
+            else:
+                self._executor.shutdown(wait=False, kill_workers=True)
 
 
-def _ignore_sigint():
-    """In our pool's workers: Ctrl-C is the driver's to handle (it records and then stops them)."""
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _thread_limits(n_workers):
+    """The environment of our workers: each BLAS/OpenMP pool gets its share of the cores (as
+    joblib's loky backend does), or n workers each starting every core's worth of threads make
+    numerical fits many times slower; a variable the user set is kept."""
+    import joblib
+
+    share = str(max(1, joblib.cpu_count() // n_workers))
+    return {var: os.environ.get(var, share) for var in THREAD_VARS}
+
+
+_WORKER_TASK = None  # in our pool's workers: the search's task, sent once when the worker starts
+
+
+def _worker_init(task):
+    """In our pool's workers: keep the task; Ctrl-C is the driver's to handle (it records the
+    running trials, then stops the workers)."""
+    global _WORKER_TASK
+    _WORKER_TASK = task
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
