@@ -22,10 +22,15 @@ Details a user may want to know:
 - *Failed trials* (``tell(config, None)``, or a NaN or infinite loss) count as
   the worst loss seen so far, so the model steers away from where runs fail;
   they are never proposed again.
-- *Batches and pending trials*: configurations asked but not told are pending.
-  They enter the model with the incumbent's loss (a "constant liar", CL-min),
-  so ``ask(n)`` returns n distinct configurations spread by the model, and a
-  configuration already asked or told is never asked again.
+- *Batches and pending trials*: configurations asked but not told are pending
+  (a batch from ``ask(n)``, or trials still running on other workers). They
+  enter the model as if they had returned its own predicted mean (the "Kriging
+  believer"): the model's mean is unchanged and its uncertainty near them
+  shrinks, so the next proposal goes elsewhere, and a configuration already
+  asked or told is never asked again. (A constant liar at the incumbent's loss,
+  tried first, made asynchronous workers walk across the space one pending
+  point at a time: median Branin regret at 50 trials 0.017 with two workers
+  against 2.8e-5 now; 1.4e-5 with one worker.)
 - *Finite spaces* of up to 4096 configurations are scored exhaustively; when
   every configuration has been tried, ``ask`` returns fewer (or none).
 - *Reproducible*: the same seed and the same tells give the same proposals.
@@ -266,12 +271,12 @@ class GPEI:
     def _propose(self, model):
         X, y, hyper, best, centres = model
         enc = self._enc
-        if self._pending:
-            P = np.array(list(self._pending.values()))
-            X = np.vstack([X, P])
-            y = np.concatenate([y, np.full(len(P), best)])  # constant liar at the incumbent (CL-min)
         try:
             posterior = gp.Posterior(X, y, hyper, enc.categorical)
+            if self._pending:  # Kriging believer: each pending point "returns" the model's own mean
+                P = np.array(list(self._pending.values()))
+                posterior = gp.Posterior(np.vstack([X, P]), np.concatenate([y, posterior.predict(P)[0]]),
+                                         hyper, enc.categorical)
         except np.linalg.LinAlgError:
             return None
         acquisition = acqf.LogEI(posterior, best)

@@ -7,6 +7,7 @@ and constrained spaces, survives failed trials, batches, and is seeded.
 """
 
 import math
+import statistics
 import time
 
 import numpy as np
@@ -393,3 +394,33 @@ def test_time_per_ask_at_50_observations_in_6d():
 def test_sobol_helper_gives_any_number_of_points():
     pts = optim.sobol(3, 100, np.random.default_rng(0))
     assert pts.shape == (100, 3) and pts.min() >= 0 and pts.max() <= 1
+
+
+def test_asynchronous_workers_do_not_walk_after_their_pending_points():
+    """Two workers on a simulated clock: at every ask one configuration is still pending. A constant
+    liar at the incumbent's loss made each proposal land beside the pending one (median regret 0.2
+    at 30 trials on Branin over these seeds); the Kriging believer keeps the search on course."""
+    import heapq
+
+    space = "x1 ~ uniform(-5, 10)\nx2 ~ uniform(0, 15)\n"
+
+    def branin(c):
+        x1, x2 = c["x1"], c["x2"]
+        return ((x2 - 5.1 / (4 * math.pi ** 2) * x1 ** 2 + 5 / math.pi * x1 - 6) ** 2
+                + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10)
+
+    def regret(seed, n=30):
+        strategy = GPEI(space, seed=seed)
+        heap, k, clock, best = [], 0, 0.0, math.inf
+        for _ in range(n):
+            while len(heap) < 2:
+                config = strategy.ask(1)[0]
+                heapq.heappush(heap, (clock + 1.0 + 0.5 * ((k * 7919) % 13) / 13, k, config))
+                k += 1
+            clock, _, config = heapq.heappop(heap)
+            value = branin(config)
+            strategy.tell(config, value)
+            best = min(best, value)
+        return best - 0.397887
+
+    assert statistics.median(regret(seed) for seed in range(4)) < 0.05
