@@ -25,6 +25,11 @@ worker threads, the driver stops waiting for it and records it failed). The tria
 ``TimeoutError``. ``timeout`` stops starting trials once the search has run that long; trials
 already running finish (bound them with ``trial_timeout``).
 
+A worker process that dies (a crash in C code, the OS killing it for its memory) breaks our
+pool: the pool is restarted and the trials it was running are recorded ``"interrupted"`` and run
+again, each alone, so the one whose worker dies again fails with ``WorkerError`` and the others
+complete.
+
 With a store, each trial is recorded when it starts and when it ends. Ctrl-C (and anything else
 that stops the loop) records the trials still running as failed ``"interrupted"`` before it
 propagates; a resumed search offers those configurations again.
@@ -246,11 +251,10 @@ def _n_jobs(n_jobs):
 @attrs.define
 class Run:
     """What `run_trials` did: every trial by number (earlier ones of a resumed study included),
-    the `Outcome.info` of each, and how many it ran itself."""
+    and the `Outcome.info` of each, by number."""
 
     trials: list
     infos: dict
-    ran: int = 0
 
 
 def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1, batch_size=None,
@@ -282,6 +286,8 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
     deadline = None if timeout is None else time.monotonic() + timeout
     flying = {}  # future -> (number, config, started)
     exhausted, abandoned, skips, local_number = False, False, 0, len(trials)
+    retried = set()  # keys of configurations whose worker died once: they run again, alone
+    solo = False     # such a configuration is running
 
     def next_config():
         nonlocal exhausted
@@ -295,6 +301,12 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
             queue.extend(dict(c) for c in configs)
         return queue.popleft() if queue else None
 
+    def interrupted(number, config):
+        """A trial cut short, to run again: kept as failed "interrupted", not counted, not told."""
+        if store is not None:
+            store.finish_trial(study, number, None, FAILED, INTERRUPTED)
+        trials.append(Trial(number, dict(config), None, FAILED, INTERRUPTED))
+
     def record(number, config, outcome):
         nonlocal finished
         ok = outcome.value is not None and math.isfinite(outcome.value)
@@ -307,7 +319,6 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
         infos[number] = outcome.info
         trials.append(trial)
         finished += 1
-        run.ran += 1
         proposer.tell(config, _loss(trial.value, maximize))
         if trial.state == COMPLETE and store is not None:
             done.add(config_key(config))
@@ -318,6 +329,8 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
         while True:
             while (len(flying) < workers.capacity and finished + len(flying) < n_trials
                    and (deadline is None or time.monotonic() < deadline)):
+                if solo:
+                    break  # a configuration whose worker died runs alone, so a second death is its own
                 config = next_config()
                 if config is None:
                     break
@@ -325,6 +338,11 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
                     skips += 1
                     continue
                 skips = 0
+                if config_key(config) in retried:
+                    if flying:
+                        queue.appendleft(config)
+                        break
+                    solo = True
                 if store is not None:
                     number = store.start_trial(study, config, seed)
                 else:
@@ -341,16 +359,27 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
             ready, _ = cf.wait(list(flying), timeout=wait if limit else None, return_when=cf.FIRST_COMPLETED)
             for future in sorted(ready, key=lambda f: flying[f][0]):
                 number, config, _started = flying[future]
+                solo = False
                 try:
                     outcome = future.result()
-                except Exception as exc:  # the worker died, or the task could not be sent or run
+                except cf.BrokenExecutor as exc:  # a worker died, and every trial the pool ran with it
+                    del flying[future]
+                    if config_key(config) not in retried:  # once more: it may not be the one that killed it
+                        retried.add(config_key(config))
+                        interrupted(number, config)
+                        queue.appendleft(config)
+                        continue
+                    outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]} (twice)")
+                except Exception as exc:  # the task could not be sent or run
+                    del flying[future]
                     outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]}")
-                del flying[future]  # (not before: a Ctrl-C above leaves it to be recorded as interrupted)
+                else:
+                    del flying[future]  # (not before: a Ctrl-C above leaves it to be recorded as interrupted)
                 record(number, config, outcome)
             if limit:
                 late = [f for f, (_, _, started) in flying.items() if time.monotonic() - started >= limit]
                 for future in late:  # the worker could not stop it: stop waiting for it
-                    abandoned = True
+                    abandoned, solo = True, False
                     number, config, started = flying.pop(future)
                     future.cancel()
                     record(number, config, Outcome(None, timeout_text(trial_timeout),
@@ -367,7 +396,7 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
 def _submit(workers, task, config, trial_timeout, number, store, study):
     try:
         return workers.submit(task, config, trial_timeout)
-    except BaseException:  # inline: Ctrl-C inside the trial itself
+    except BaseException:  # inline: Ctrl-C (or a store error) inside the trial itself
         if store is not None:
             with contextlib.suppress(Exception):
                 store.finish_trial(study, number, None, FAILED, INTERRUPTED)
