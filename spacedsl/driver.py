@@ -41,6 +41,7 @@ import collections
 import concurrent.futures as cf
 import contextlib
 import math
+import numbers
 import os
 import signal
 import threading
@@ -52,6 +53,8 @@ from .strategy import config_key
 from .trials import COMPLETE, FAILED, INTERRUPTED, RUNNING, Trial
 
 MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
+MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
+NON_ADAPTIVE = frozenset({"grid", "random", "sobol"})  # built-ins whose proposals ignore results
 POLL = 1.0       # seconds between checks of the trial timeouts while waiting for workers
 
 
@@ -245,6 +248,94 @@ def _n_jobs(n_jobs):
         import joblib
         return max(1, joblib.cpu_count() + 1 + n_jobs)
     return n_jobs
+
+
+# ------------------------------------------------------------------ a study
+def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, storage=None, study=None,
+              new_study=False, maximize=False, n_jobs=1, executor=None, batch_size=None, timeout=None,
+              trial_timeout=None, callback=None):
+    """What `minimize` and `search` share: open the store and the study (see `spacedsl.store`),
+    make the strategy (seeded afresh when resuming, see `resumed_seed`), and run the trials."""
+    from . import plugins
+
+    timeout = positive_number("timeout", timeout)
+    trial_timeout = positive_number("trial_timeout", trial_timeout)
+    batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
+    factory = plugins.strategy(strategy)
+    workers = Workers(n_jobs, executor)
+    with _opened(storage) as store:
+        if store is not None:
+            study = default_study(space) if study is None else study
+            store.create_or_load_study(study, space, strategy, new_study=new_study,
+                                       direction="maximize" if maximize else "minimize")
+            seed = resumed_seed(seed, strategy, len(store.trials(study)))
+        proposer = factory(space, seed=seed, **(strategy_options or {}))
+        return run_trials(proposer, task, n_trials, workers=workers, maximize=maximize,
+                          ask_size=batch_size_for(strategy, proposer, n_trials), batch_size=batch_size,
+                          store=store, study=study, seed=seed, timeout=timeout, trial_timeout=trial_timeout,
+                          max_skips=math.inf if strategy == "grid" else MAX_SKIPS, callback=callback)
+
+
+@contextlib.contextmanager
+def _opened(storage):
+    """The `Store` at ``storage`` (closed afterwards), or None."""
+    if storage is None:
+        yield None
+        return
+    from .store import Store
+    with Store(storage) as store:
+        yield store
+
+
+def resumed_seed(seed, strategy, earlier):
+    """The seed of a run that resumes a study holding ``earlier`` trials: a fresh stream derived from
+    ``seed``, so it does not replay the first run's draws (a grid keeps its order and skips what is done)."""
+    if earlier and strategy != "grid" and isinstance(seed, int) and not isinstance(seed, bool):
+        import numpy as np
+        return int(np.random.SeedSequence([seed, earlier]).generate_state(1)[0])
+    return seed
+
+
+def batch_size_for(strategy, proposer, n_trials, batch_size=None):
+    """How many configurations to ask at a time: ``batch_size`` if given, else by the strategy's nature.
+
+    A strategy object may say ``adaptive = False`` (its proposals ignore what it was told);
+    otherwise the built-ins ``grid``, ``random`` and ``sobol`` are known not to learn, and
+    any other strategy is asked one configuration at a time. Never depends on ``n_jobs``.
+    """
+    if batch_size is not None:
+        return positive_int("batch_size", batch_size)
+    adaptive = getattr(proposer, "adaptive", None)
+    if adaptive is None:
+        adaptive = strategy not in NON_ADAPTIVE
+    return 1 if adaptive else max(1, min(n_trials, MAX_BATCH))
+
+
+def default_study(space):
+    """The study name a space gets by default: its file's name without the suffix, else ``"default"``."""
+    return study_for_file(getattr(space, "filename", None))
+
+
+def study_for_file(filename):
+    """``runs/rf.space`` -> ``rf``; ``"default"`` for no file (``None``, ``<string>``, ``<stdin>``)."""
+    if filename and not filename.startswith("<"):
+        return os.path.splitext(os.path.basename(filename))[0] or "default"
+    return "default"
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def positive_number(name, value):
+    """None, or a positive finite number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
+    return float(value)
 
 
 # ------------------------------------------------------------------ the loop

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 
 import attrs
-import numpy as np
 
-from . import plugins
-from .driver import MAX_SKIPS
 from .space import as_space
 from .trials import COMPLETE
 
@@ -62,28 +58,14 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ``batch_size`` asks the strategy in lock-step batches (see `spacedsl.driver`).
     ``callback(trial)`` is called as each trial finishes.
     """
-    from .driver import Workers, run_trials
-    from .search import _positive_int, batch_size_for, default_study, positive_number
+    from .driver import run_study
 
     space = as_space(space)
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    timeout = positive_number("timeout", timeout)
-    trial_timeout = positive_number("trial_timeout", trial_timeout)
-    batch_size = None if batch_size is None else _positive_int("batch_size", batch_size)
-    factory = plugins.strategy(strategy)
-    workers = Workers(n_jobs, executor)
-    with _opened(storage) as store:
-        earlier = 0
-        if store is not None:
-            study = default_study(space) if study is None else study
-            store.create_or_load_study(study, space, strategy, new_study=new_study)
-            earlier = len(store.trials(study))
-            seed = resumed_seed(seed, strategy, earlier)
-        proposer = factory(space, seed=seed, **(strategy_options or {}))
-        run = run_trials(proposer, Objective(fn), n_trials, workers=workers,
-                         ask_size=batch_size_for(strategy, proposer, n_trials), batch_size=batch_size, store=store, study=study, seed=seed, timeout=timeout, trial_timeout=trial_timeout,
-                         max_skips=math.inf if strategy == "grid" else MAX_SKIPS, callback=callback)
+    run = run_study(strategy, space, Objective(fn), n_trials, seed=seed, strategy_options=strategy_options,
+                    storage=storage, study=study, new_study=new_study, n_jobs=n_jobs, executor=executor,
+                    batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout, callback=callback)
     trials = run.trials
     complete = [t for t in trials if t.state == COMPLETE]
     if not complete:
@@ -91,25 +73,6 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
     best = min(complete, key=lambda t: t.value)
     return MinimizeResult(best.params, best.value, trials)
-
-
-@contextlib.contextmanager
-def _opened(storage):
-    """The `Store` at ``storage`` (closed afterwards), or None."""
-    if storage is None:
-        yield None
-        return
-    from .store import Store
-    with Store(storage) as store:
-        yield store
-
-
-def resumed_seed(seed, strategy, earlier):
-    """The seed of a run that resumes a study holding ``earlier`` trials: a fresh stream derived from
-    ``seed``, so it does not replay the first run's draws (a grid keeps its order and skips what is done)."""
-    if earlier and strategy != "grid" and isinstance(seed, int) and not isinstance(seed, bool):
-        return int(np.random.SeedSequence([seed, earlier]).generate_state(1)[0])
-    return seed
 
 
 class Objective:

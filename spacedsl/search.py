@@ -48,14 +48,13 @@ import attrs
 import numpy as np
 
 from . import plugins
+from .driver import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .errors import did_you_mean
 from .evaluation import (Evaluation, SplitEvaluator, check_fraction, evaluate_on_splits, get_scorer,
                          is_stratified)
 from .space import as_space
 from .trials import COMPLETE
 
-MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
-NON_ADAPTIVE = frozenset({"grid", "random", "sobol"})  # built-ins whose proposals ignore results
 
 
 @attrs.frozen
@@ -160,19 +159,13 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     from sklearn.base import clone
     from sklearn.utils import _safe_indexing, indexable
 
-    from .driver import MAX_SKIPS, Workers, run_trials
-    from .minimize import _opened, resumed_seed
-
     space = as_space(space)
     check_params(estimator, space)
-    n_trials = _positive_int("n_trials", n_trials)
+    n_trials = positive_int("n_trials", n_trials)
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero whole number (-1 for every core) or None, got {n_jobs!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise ValueError(f"seed must be a whole number or None, got {seed!r} (of type {type(seed).__name__})")
-    timeout = positive_number("timeout", timeout)
-    trial_timeout = positive_number("trial_timeout", trial_timeout)
-    batch_size = None if batch_size is None else _positive_int("batch_size", batch_size)
     scorer = get_scorer(estimator, scoring)
     X, y, groups = indexable(X, y, groups)
 
@@ -183,22 +176,13 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         X_rest, y_rest = _safe_indexing(X, rest), _index_or_none(y, rest)
         groups_rest = _index_or_none(groups, rest)
 
-    factory = plugins.strategy(strategy)
+    plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring)
-    workers = Workers(n_jobs, executor)
-    with _opened(storage) as store:
-        strategy_seed = seed
-        if store is not None:
-            study = default_study(space) if study is None else study
-            store.create_or_load_study(study, space, strategy, new_study=new_study, direction="maximize")
-            strategy_seed = resumed_seed(seed, strategy, len(store.trials(study)))
-        proposer = factory(space, seed=strategy_seed, **(strategy_options or {}))
-        run = run_trials(proposer, task, n_trials, workers=workers, maximize=True,
-                         ask_size=batch_size_for(strategy, proposer, n_trials), batch_size=batch_size,
-                         store=store, study=study, seed=strategy_seed, timeout=timeout,
-                         trial_timeout=trial_timeout, max_skips=math.inf if strategy == "grid" else MAX_SKIPS,
-                         callback=callback)
+    run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
+                    storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
+                    executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
+                    callback=callback)
     trials = run.trials
     evaluations = [_evaluation(t, run.infos.get(t.number)) for t in trials]
 
@@ -236,27 +220,6 @@ def check_params(estimator, space):
                              f"{did_you_mean(name, valid)}; it takes: {listing}")
 
 
-def batch_size_for(strategy, proposer, n_trials, batch_size=None):
-    """How many configurations to ask at a time: ``batch_size`` if given, else by the strategy's nature.
-
-    A strategy object may say ``adaptive = False`` (its proposals ignore what it was told);
-    otherwise the built-ins ``grid``, ``random`` and ``sobol`` are known not to learn, and
-    any other strategy is asked one configuration at a time. Never depends on ``n_jobs``.
-    """
-    if batch_size is not None:
-        return _positive_int("batch_size", batch_size)
-    adaptive = getattr(proposer, "adaptive", None)
-    if adaptive is None:
-        adaptive = strategy not in NON_ADAPTIVE
-    return 1 if adaptive else max(1, min(n_trials, MAX_BATCH))
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
-
-
 def _index_or_none(a, indices):
     from sklearn.utils import _safe_indexing
     return None if a is None else _safe_indexing(a, indices)
@@ -275,28 +238,6 @@ def _test_split(estimator, X, y, groups, test_size, seed):
         return next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(indices, y, groups))
     stratify = y if is_stratified(estimator, y) else None
     return train_test_split(indices, test_size=test_size, random_state=seed, stratify=stratify)
-
-
-def default_study(space):
-    """The study name a space gets by default: its file's name without the suffix, else ``"default"``."""
-    return study_for_file(getattr(space, "filename", None))
-
-
-def study_for_file(filename):
-    """``runs/rf.space`` -> ``rf``; ``"default"`` for no file (``None``, ``<string>``, ``<stdin>``)."""
-    if filename and not filename.startswith("<"):
-        import os
-        return os.path.splitext(os.path.basename(filename))[0] or "default"
-    return "default"
-
-
-def positive_number(name, value):
-    """None, or a positive finite number of seconds."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
-    return float(value)
 
 
 def _evaluation(trial, info):

@@ -13,9 +13,11 @@ opening it with another space, strategy or direction is refused. Trials left
 study is opened: a process of this host that no longer runs, or any trial whose
 heartbeat (written every `HEARTBEAT` seconds by a thread of the process that
 runs it) is older than `STALE_AFTER` seconds — so a process on another host that
-shares the file, or a recycled process id, is judged by its heartbeat. SQLite errors (a garbage file, a read-only or locked database, a full
-disk) become `StoreError` naming the file; a failed write rolls back only its
-own transaction, so trials already recorded stay.
+shares the file, or a recycled process id, is judged by its heartbeat.
+
+SQLite errors (a garbage file, a read-only or locked database, a full disk)
+become `StoreError` naming the file; a failed write rolls back only its own
+transaction, so trials already recorded stay.
 """
 
 from __future__ import annotations

@@ -252,7 +252,7 @@ def _tune(args):
 
 def _study_name(args):
     """``--study``, or the space file's name without its suffix (``rf.space`` -> ``rf``)."""
-    from spacedsl.search import study_for_file
+    from spacedsl.driver import study_for_file
 
     return study_for_file(args.file) if args.study is None else args.study
 
