@@ -214,6 +214,11 @@ class Store:
                 hint = " (another process holds the lock for too long; try again, or raise the timeout)"
             elif "full" in text:
                 hint = " (the disk is full; trials already recorded are kept)"
+            elif "unable to open" in text:
+                folder = os.path.dirname(os.path.abspath(self.path))
+                hint = (" (it is a directory: name a file in it, e.g. runs.sqlite)" if os.path.isdir(self.path)
+                        else f" (the folder {folder} does not exist: create it first)"
+                        if not os.path.isdir(folder) else "")
             raise StoreError(f"store {self.path!r}: cannot {doing}: {text}{hint}") from exc
 
     @contextlib.contextmanager

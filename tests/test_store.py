@@ -403,3 +403,10 @@ def test_heartbeats_keep_a_live_trial_and_a_stale_one_is_failed(tmp_path, monkey
         store.open_study("s", GRID, "grid")
         assert [(t.state, t.error) for t in store.trials("s")] == [
             (COMPLETE, None), ("running", None), (FAILED, "interrupted")]
+
+
+def test_a_store_path_that_cannot_be_a_file_says_why(tmp_path):
+    with pytest.raises(StoreError, match="does not exist: create it first"):
+        Store(tmp_path / "missing" / "runs.sqlite")
+    with pytest.raises(StoreError, match="it is a directory"):
+        Store(tmp_path)
