@@ -11,7 +11,7 @@ The strategy, in the order it proposes:
    improvement under a Gaussian process fitted to everything told so far
    (`spacedsl._gp`: Matérn-5/2 with ARD lengthscales, a Hamming kernel for
    labels, MAP hyperparameters warm-started from the previous fit, outputs
-   Yeo-Johnson-warped and standardised).
+   Yeo-Johnson-warped and standardised, prior mean pessimistic — see below).
 
 Details a user may want to know:
 
@@ -31,6 +31,17 @@ Details a user may want to know:
   tried first, made asynchronous workers walk across the space one pending
   point at a time: median Branin regret at 50 trials 0.017 with two workers
   against 2.8e-5 now; 1.4e-5 with one worker.)
+- *A pessimistic prior mean*: the GP's constant mean is the upper quartile of
+  the warped losses told so far, not their mean, so where the model knows
+  nothing it predicts a loss worse than most of what was seen. Once a run has
+  found a basin, a mean at the average makes every far point look promising,
+  and expected improvement spends evaluations on empty corners; a pessimistic
+  one keeps it nearer the good points seen, which converges faster and leaves
+  more evaluations to find the next basin. Hartmann6 over 200 seeds (50
+  evaluations): 60 % -> 65 % of the runs in the global basin, median regret
+  1.3e-3 -> 5e-5. (Higher quantiles, 0.9 or the maximum, did as well there
+  but left up to a quarter of the runs of the mixed benchmark on a wrong
+  label: 14 of 50 seeds at 0.9, against 1 of 50 before and 2 of 50 now.)
 - *Finite spaces* of up to 4096 configurations are scored exhaustively; when
   every configuration has been tried, ``ask`` returns fewer (or none).
 - *Reproducible*: the same seed and the same tells give the same proposals.
@@ -61,6 +72,7 @@ POOL_LIMIT = 4096          # finite spaces up to this size are enumerated and sc
 N_CENTRES = 5              # perturbation candidates are drawn around this many best points
 SOBOL_TRIES = 16           # chunks of Sobol points tried before random draws take over
 SOBOL_CHUNK = 16
+PRIOR_MEAN_QUANTILE = 0.75  # the GP's prior mean: this quantile of the warped losses (module docstring)
 
 
 class GPEI:
@@ -259,6 +271,7 @@ class GPEI:
         worst = max(ok)
         y_raw = np.array([worst if v is None else v for v in self._losses])
         y = warping.transform(y_raw, self._warp)
+        y = y - np.quantile(y, PRIOR_MEAN_QUANTILE)  # the model's zero mean: a pessimistic prior
         X = np.array(self._X)
         hyper = gp.fit(X, y, self._enc.categorical, self._prior, start=self._theta)
         self._theta = hyper.theta

@@ -424,3 +424,18 @@ def test_asynchronous_workers_do_not_walk_after_their_pending_points():
         return best - 0.397887
 
     assert statistics.median(regret(seed) for seed in range(4)) < 0.05
+
+
+def test_prior_mean_is_pessimistic_far_from_the_data():
+    """Where the model knows nothing it predicts a loss worse than most of what was seen (the upper
+    quartile of the warped losses), not their mean: expected improvement then stays near the good
+    points instead of spending evaluations on empty corners."""
+    rng = np.random.default_rng(0)
+    strategy = GPEI("x ~ uniform(0, 1)\ny ~ uniform(0, 1)\n", seed=0, n_startup=0)
+    for x, y in 0.2 * rng.random((16, 2)):
+        strategy.tell({"x": float(x), "y": float(y)}, float((x - 0.1) ** 2 + (y - 0.1) ** 2))
+    X, y, hyper, best, _ = strategy._fit()
+    assert np.quantile(y, gp_ei.PRIOR_MEAN_QUANTILE) == pytest.approx(0.0, abs=1e-12)
+    mean, var = gp.Posterior(X, y, hyper, strategy._enc.categorical).predict(np.array([[1.0, 1.0]]))
+    assert mean[0] > np.median(y) and mean[0] > best
+    assert var[0] > 0.5 * hyper.signal  # far from every point: the prior, not the data

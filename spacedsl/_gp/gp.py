@@ -1,8 +1,9 @@
 """Gaussian-process regression: MAP hyperparameters and the posterior.
 
 The model: ``y = f(x) + eps``, ``f ~ GP(0, signal * matern52(r2))`` (see `kernel`),
-``eps ~ N(0, noise)``, on outputs the caller has standardised (zero mean, unit
-variance), so a zero prior mean is the mean of what was seen.
+``eps ~ N(0, noise)``, on outputs the caller has standardised (unit variance)
+and shifted so that zero is the prior mean it wants: ``gp-ei`` puts it at the
+upper quartile of what was seen (a pessimistic prior, see `plugins.gp_ei`).
 
 Hyperparameters are fitted as a maximum a posteriori estimate: L-BFGS-B over
 ``theta = (log l_1..log l_d, log signal, log(noise - MIN_NOISE))`` with the
