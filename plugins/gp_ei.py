@@ -58,8 +58,7 @@ import math
 
 import numpy as np
 
-from spacedsl._gp import acqf, gp, optim
-from spacedsl._gp import warp as warping
+from spacedsl import _gp  # its modules that need scipy are imported by GPEI(), not here (see __init__)
 from spacedsl._gp.search_space import Encoding, config_key
 from spacedsl.hookspecs import hookimpl
 
@@ -97,7 +96,13 @@ class GPEI:
         if isinstance(space, str):
             import spacedsl
             space = spacedsl.parse(space)
-        if warp not in warping.WARPS:
+        # Imported on first use rather than with this module: every command that loads the plugins
+        # imports it, and these modules bring scipy.optimize and scipy.stats (half a second).
+        import spacedsl._gp.acqf
+        import spacedsl._gp.gp
+        import spacedsl._gp.optim
+        import spacedsl._gp.warp  # noqa: F401
+        if warp not in _gp.warp.WARPS:
             raise ValueError(f"gp-ei: warp must be 'power' or 'none', got {warp!r}")
         for name, value, least in (("n_candidates", n_candidates, 1), ("n_local", n_local, 0),
                                    ("n_starts", n_starts, 1)):
@@ -113,8 +118,8 @@ class GPEI:
         self.n_startup = n_startup
         self._warp = warp
         self._rng = np.random.default_rng(seed)
-        self._prior = gp.Prior(d)
-        self._maximiser = optim.Maximiser(self._enc, n_candidates=n_candidates, n_local=n_local,
+        self._prior = _gp.gp.Prior(d)
+        self._maximiser = _gp.optim.Maximiser(self._enc, n_candidates=n_candidates, n_local=n_local,
                                           n_starts=n_starts)
         self._X = []               # canonical rows of told configurations
         self._losses = []          # their losses (None: failed)
@@ -221,7 +226,7 @@ class GPEI:
 
     def _next_sobol(self, m):
         if self._sobol is None:
-            self._sobol = optim.qmc.Sobol(self._enc.d, scramble=True, seed=self._rng)
+            self._sobol = _gp.optim.qmc.Sobol(self._enc.d, scramble=True, seed=self._rng)
             self._sobol_drawn = 0
         while len(self._sobol_buf) < m:
             k = max(self._sobol_drawn, 32)
@@ -270,10 +275,10 @@ class GPEI:
         ok = self._finite_losses()
         worst = max(ok)
         y_raw = np.array([worst if v is None else v for v in self._losses])
-        y = warping.transform(y_raw, self._warp)
+        y = _gp.warp.transform(y_raw, self._warp)
         y = y - np.quantile(y, PRIOR_MEAN_QUANTILE)  # the model's zero mean: a pessimistic prior
         X = np.array(self._X)
-        hyper = gp.fit(X, y, self._enc.categorical, self._prior, start=self._theta)
+        hyper = _gp.gp.fit(X, y, self._enc.categorical, self._prior, start=self._theta)
         self._theta = hyper.theta
         succeeded = np.array([v is not None for v in self._losses])
         best = float(np.min(y[succeeded]))
@@ -285,14 +290,14 @@ class GPEI:
         X, y, hyper, best, centres = model
         enc = self._enc
         try:
-            posterior = gp.Posterior(X, y, hyper, enc.categorical)
+            posterior = _gp.gp.Posterior(X, y, hyper, enc.categorical)
             if self._pending:  # Kriging believer: each pending point "returns" the model's own mean
                 P = np.array(list(self._pending.values()))
-                posterior = gp.Posterior(np.vstack([X, P]), np.concatenate([y, posterior.predict(P)[0]]),
+                posterior = _gp.gp.Posterior(np.vstack([X, P]), np.concatenate([y, posterior.predict(P)[0]]),
                                          hyper, enc.categorical)
         except np.linalg.LinAlgError:
             return None
-        acquisition = acqf.LogEI(posterior, best)
+        acquisition = _gp.acqf.LogEI(posterior, best)
         pool = None
         if self._pool_ready():
             keys, PX, PA = self._pool

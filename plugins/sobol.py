@@ -8,7 +8,6 @@ sequence goes on), so the result never breaks one.
 import warnings
 
 import numpy as np
-from scipy.stats import qmc
 
 from spacedsl.hookspecs import hookimpl
 from spacedsl.strategy import Strategy
@@ -20,6 +19,8 @@ class Sobol(Strategy):
     """Scrambled Sobol sequence (scipy.stats.qmc) through the unit-cube mapping."""
 
     def __init__(self, space, seed=None):
+        from scipy.stats import qmc  # here, not at module import: every command loads the plugins
+
         super().__init__(space, seed)
         self.dim = len(self.space.dimensions)
         self.engine = qmc.Sobol(self.dim, scramble=True, seed=self.rng) if self.dim else None

@@ -5,14 +5,7 @@ distance for labels. `gp`: MAP hyperparameters with analytic gradients and the
 posterior. `acqf`: log expected improvement that never underflows. `warp`:
 output transforms. `search_space`: canonical unit-cube points of a `Space`.
 `optim`: maximising the acquisition over mixed, conditional, constrained spaces.
+
+Import the modules themselves (``from spacedsl._gp import gp``); this package imports nothing,
+so that loading the ``gp-ei`` plugin does not import scipy (see `spacedsl_plugins.gp_ei`).
 """
-
-from .acqf import LogEI, log_ei, log_h
-from .gp import Hyper, Posterior, Prior, fit, log_marginal_likelihood
-from .kernel import cross_r2, matern52, pairwise_deltas
-from .optim import Maximiser, sobol
-from .search_space import Encoding, config_key
-from .warp import transform
-
-__all__ = ["Encoding", "Hyper", "LogEI", "Maximiser", "Posterior", "Prior", "config_key", "cross_r2", "fit",
-           "log_ei", "log_h", "log_marginal_likelihood", "matern52", "pairwise_deltas", "sobol", "transform"]
