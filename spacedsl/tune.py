@@ -172,6 +172,7 @@ def _tune(args):
     from spacedsl import plugins
     from spacedsl.evaluation import get_scorer
     from spacedsl.search import check_params, search
+    from spacedsl.trials import INTERRUPTED
 
     try:
         space = spacedsl.load(args.file)
@@ -237,8 +238,10 @@ def _tune(args):
         "evaluator": args.evaluator,
         "seed": args.seed,
         "test_size": args.test_size,
-        "n_trials": len(result.trials),
-        "n_failed": sum(t.state != "complete" for t in result.trials),
+        "n_trials": sum(t.state in ("complete", "failed") and t.error != INTERRUPTED  # what --trials counts
+                        for t in result.trials),
+        "n_failed": sum(t.state != "complete" and t.error != INTERRUPTED for t in result.trials),
+        "n_interrupted": sum(t.error == INTERRUPTED for t in result.trials),  # cut short, run again
         "seconds": round(seconds, 3),
         "storage": args.storage,
         "study": _study_name(args) if args.storage is not None else None,
@@ -568,7 +571,10 @@ def print_table(summary, stream=None):
         held = summary["test_size"]
         held = f"{held:.0%} held out" if isinstance(held, float) else f"{held} samples held out"
         lines.append(f"{'test score'.ljust(label)}{summary['test_score']:.4f}  ({held})")
-    failed = f" ({summary['n_failed']} failed)" if summary["n_failed"] else ""
+    notes = [f"{summary['n_failed']} failed"] if summary["n_failed"] else []
+    if summary.get("n_interrupted"):
+        notes.append(f"{summary['n_interrupted']} more interrupted and run again")
+    failed = f" ({', '.join(notes)})" if notes else ""
     lines.append(f"{'trials'.ljust(label)}{summary['n_trials']}{failed}  ({summary['strategy']}, "
                  f"seed {summary['seed']})")
     lines.append(f"{'time'.ljust(label)}{summary['seconds']:.1f} s")

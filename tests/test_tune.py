@@ -295,4 +295,13 @@ def test_ctrl_c_keeps_the_finished_trials_and_says_how_to_resume(tmp_path):
         trials = store.trials("rf")
     assert not [t for t in trials if t.state == "running"]
     assert len(complete()) >= 3
+    cut = sum(t.error == "interrupted" for t in trials)
+    # the same command again (with a smaller budget, to be quick) resumes; the summary counts the
+    # finished trials, and the interrupted ones apart
+    n = len(complete()) + 2
+    command[command.index("--trials") + 1] = str(n)
+    again = subprocess.run(command + ["--json"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["n_trials"], summary["n_failed"], summary["n_interrupted"]) == (n, 0, cut)
     assert os.path.getsize(db) > 0
