@@ -50,7 +50,7 @@ import time
 import attrs
 
 from .strategy import config_key
-from .trials import COMPLETE, FAILED, INTERRUPTED, RUNNING, Trial
+from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
 
 MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
 MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
@@ -370,9 +370,9 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
         for t in trials:
             if t.state == COMPLETE:
                 done.add(config_key(t.params))
-            if t.state != RUNNING and t.error != INTERRUPTED:
+            if t.finished:
                 proposer.tell(t.params, _loss(t.value, maximize))
-    finished = sum(t.state in (COMPLETE, FAILED) and t.error != INTERRUPTED for t in trials)
+    finished = sum(t.finished for t in trials)
     run = Run(trials, infos)
     deadline = None if timeout is None else time.monotonic() + timeout
     flying = {}  # future -> (number, config, started)
@@ -513,7 +513,7 @@ def _offer_again(trials):
     seen, again = set(), []
     for t in reversed(trials):
         key = config_key(t.params)
-        if t.error == INTERRUPTED and key not in seen:
+        if t.interrupted and key not in seen:
             again.append(t.params)
         seen.add(key)
     return list(reversed(again))

@@ -28,3 +28,14 @@ class Trial:
     state: str
     error: str | None = None
     duration: float = 0.0
+
+    @property
+    def interrupted(self):
+        """Cut short (Ctrl-C, a dead process or worker): it has no result, and a resumed search
+        runs its configuration again."""
+        return self.error == INTERRUPTED
+
+    @property
+    def finished(self):
+        """Complete, or failed on its own account (not interrupted): what a trial budget counts."""
+        return self.state in (COMPLETE, FAILED) and not self.interrupted

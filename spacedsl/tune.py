@@ -172,7 +172,6 @@ def _tune(args):
     from spacedsl import plugins
     from spacedsl.evaluation import get_scorer
     from spacedsl.search import check_params, search
-    from spacedsl.trials import INTERRUPTED
 
     try:
         space = spacedsl.load(args.file)
@@ -238,10 +237,9 @@ def _tune(args):
         "evaluator": args.evaluator,
         "seed": args.seed,
         "test_size": args.test_size,
-        "n_trials": sum(t.state in ("complete", "failed") and t.error != INTERRUPTED  # what --trials counts
-                        for t in result.trials),
-        "n_failed": sum(t.state != "complete" and t.error != INTERRUPTED for t in result.trials),
-        "n_interrupted": sum(t.error == INTERRUPTED for t in result.trials),  # cut short, run again
+        "n_trials": sum(t.finished for t in result.trials),  # what --trials counts
+        "n_failed": sum(t.finished and t.state != "complete" for t in result.trials),
+        "n_interrupted": sum(t.interrupted for t in result.trials),  # cut short, run again
         "seconds": round(seconds, 3),
         "storage": args.storage,
         "study": _study_name(args) if args.storage is not None else None,
@@ -266,13 +264,11 @@ def _open_study(args, space):
     if args.storage is None:
         return 0
     from spacedsl.store import Store
-    from spacedsl.trials import INTERRUPTED
 
     with Store(args.storage) as store:
         store.create_or_load_study(_study_name(args), space, args.strategy, new_study=args.new_study,
                                    direction="maximize")
-        return sum(t.state in ("complete", "failed") and t.error != INTERRUPTED
-                   for t in store.trials(_study_name(args)))
+        return sum(t.finished for t in store.trials(_study_name(args)))
 
 
 def _dask_client(address):
