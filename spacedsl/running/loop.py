@@ -40,6 +40,8 @@ import time
 
 import attrs
 
+from .. import plugins
+from ..storage.sqlite import Store
 from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, Trial
 from ..strategies.base import capability, config_key
 from .workers import Outcome, Workers, error_text, timeout_text
@@ -55,7 +57,6 @@ def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, s
               trial_timeout=None, callback=None):
     """What `minimize` and `search` share: open the store and the study (see `spacedsl.storage`),
     make the strategy (seeded afresh when resuming, see `resumed_seed`), and run the trials."""
-    from .. import plugins
 
     timeout = positive_number("timeout", timeout)
     trial_timeout = positive_number("trial_timeout", trial_timeout)
@@ -81,7 +82,6 @@ def _opened(storage):
     if storage is None:
         yield None
         return
-    from ..storage.sqlite import Store
     with Store(storage) as store:
         yield store
 

@@ -48,12 +48,13 @@ import attrs
 import numpy as np
 
 from .. import plugins
-from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text, evaluate_on_splits,
+    get_scorer, is_stratified)
 from ..language.errors import did_you_mean
-from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, evaluate_on_splits, get_scorer,
-                         is_stratified)
 from ..space import as_space
 from ..storage.trials import COMPLETE
+from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from .workers import Outcome
 
 
 
@@ -265,7 +266,6 @@ class SearchTask:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
 
     def __call__(self, config):
-        from .workers import Outcome
 
         if self.splits is None:
             evaluation = _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring,
@@ -283,7 +283,6 @@ class SearchTask:
 
 def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
     """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
-    from ..evaluators.base import error_text
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups

@@ -35,6 +35,8 @@ import time
 import urllib.parse
 import uuid
 
+from ..language.printer import dumps
+from ..space import as_space
 from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
 HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
@@ -75,8 +77,6 @@ class StoreError(RuntimeError):
 
 def space_text(space):
     """The canonical text of a space (a `Space` or space text)."""
-    from ..language.printer import dumps
-    from ..space import as_space
     return dumps(as_space(space))
 
 
