@@ -28,6 +28,7 @@ from spacedsl.argtypes import non_negative_int, positive_int
 from spacedsl.dump import format_text
 from spacedsl.report import add_studies_parser as _add_studies
 from spacedsl.report import add_trials_parser as _add_trials
+from spacedsl.tooling.diff import add_parser as _add_diff
 from spacedsl.tooling.lint import add_parser as _add_lint
 from spacedsl.tune import add_parser as _add_tune
 
@@ -268,7 +269,7 @@ def cmd_plugins(args):
 # ------------------------------------------------------------------- main
 _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
                 _add_trials)
-_SUBCOMMANDS += (_add_lint,)
+_SUBCOMMANDS += (_add_lint, _add_diff)
 
 
 def _version():

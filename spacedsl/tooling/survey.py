@@ -47,9 +47,9 @@ class Fraction:
 
     def describe(self):
         if self.exact:
-            return _percent(self.value) + " (exact)"
-        return (f"{_percent(self.value)} (estimated from {self.draws:,} draws, "
-                f"95% interval {_percent(self.low)}-{_percent(self.high)})")
+            return percent(self.value) + " (exact)"
+        return (f"{percent(self.value)} (estimated from {self.draws:,} draws, "
+                f"95% interval {percent(self.low)}-{percent(self.high)})")
 
     def to_dict(self):
         return attrs.asdict(self)
@@ -129,7 +129,7 @@ class Survey:
     unseen: list
 
 
-def _percent(p):
+def percent(p):
     if p == 0 or p >= 0.1:
         return f"{100 * p:.1f}%".replace(".0%", "%")
     return f"{100 * p:.2g}%"
