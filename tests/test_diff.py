@@ -11,6 +11,7 @@ import pytest
 import spacedsl
 from spacedsl.cli import main
 from spacedsl.tooling.diff import diff_spaces
+from spacedsl.tooling.survey import survey
 
 OLD = '''\
 kernel in ["linear", "rbf", "poly"]
@@ -181,3 +182,10 @@ def test_git_diff_driver_in_a_real_repository(tmp_path):
     assert git("diff", "--cached").splitlines()[:2] == ["spacedsl diff a/knn.space b/knn.space (new file)",
                                                          "+ n_neighbors in 1..30"]
     assert "renamed to poly_degree" in git("log", "-p", "--ext-diff")
+
+
+def test_diff_measurements_match_uncached_surveys():
+    new = edit("2..5", "2..8")
+    d = diff(OLD, new)
+    assert d.grid_size == (survey(spacedsl.parse(OLD)).grid_size, survey(spacedsl.parse(new)).grid_size)
+    assert d.feasible[1] == survey(spacedsl.parse(new)).fraction

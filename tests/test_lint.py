@@ -4,6 +4,7 @@ positions, ignore comments, the measurements, JSON and exit codes."""
 import json
 import pathlib
 
+import numpy as np
 import pytest
 
 import spacedsl
@@ -178,3 +179,48 @@ def test_huge_grids_are_printed_short():
     assert report.survey.grid_size == 100 ** 40
     assert "1.00e80 configurations" in report.summary()
     assert report.to_dict()["grid_size_log10"] == pytest.approx(80)
+
+
+SHARED_PARENT = '''
+algo in ["a", "b", "c", "d"]
+x in 0..10
+y in 0..10
+where x + y <= 15
+if algo in ["c", "d"] {
+    depth in 1..6
+    u ~ uniform(0, 1)
+    if depth > 3 {
+        v in [1, 2, 3]
+    }
+}
+if algo == "d" {
+    p in 0..8
+    q in 0..8
+    r in [1, 2]
+    where p + q <= 9
+}
+if algo == "b" {
+    w in [1, 2, 3]
+    where w != 2
+}
+'''
+
+
+def test_enumeration_split_under_a_shared_parent_is_exact():
+    # the blocks under `algo` are enumerated apart for each value of algo: the counts must still be the grid's
+    space = spacedsl.parse(SHARED_PARENT)
+    s = survey(space)
+    assert s.grid_exact and s.grid_size == sum(1 for _ in space.grid())
+    assert s.fraction.exact
+    u = np.random.default_rng(1).random((200_000, len(space.dimensions)))
+    assert s.fraction.value == pytest.approx(space.feasible_unit(u).mean(), abs=0.005)
+    assert [(dim.label, values) for dim, values in s.unseen] == [("w", [1])]
+
+
+def test_cache_gives_the_same_measurements():
+    space = spacedsl.parse(SHARED_PARENT)
+    plain = survey(space)
+    cache = {}
+    survey(spacedsl.parse(SHARED_PARENT.replace("w != 2", "w != 3")), cache)
+    cached = survey(space, cache)
+    assert (cached.grid_size, cached.fraction) == (plain.grid_size, plain.fraction)

@@ -165,6 +165,10 @@ def _rename(expr, renames):
     return expr
 
 
+def _renamed_guards(guards, renames):
+    return tuple((_rename(expr, renames), polarity) for expr, polarity in guards)
+
+
 def _context(guards, renames=None):
     parts = []
     for expr, polarity in guards:
@@ -208,7 +212,8 @@ def diff_spaces(old, new):
     changes += _order(p_old, p_new, renames)
     changes += _constants(c_old, c_new)
     changes += _constraints(w_old, w_new, renames)
-    s_old, s_new = survey(old), survey(new)
+    cache = {}  # components the edit did not touch are measured once
+    s_old, s_new = survey(old, cache), survey(new, cache)
     return Diff(changes, (s_old.grid_size, s_new.grid_size), (s_old.fraction, s_new.fraction))
 
 
@@ -261,9 +266,10 @@ def _compare(o, n, renames, rename=False):
             out.append(_domain_change(key, o.node.domain, n.node.domain, lines))
         if o.node.default != n.node.default:
             out.append(Change("default", key, f"{key}: default {_default(o.node)} -> {_default(n.node)}", *lines))
-    was, now = _context(o.guards, renames), _context(n.guards)
-    if was != now:
-        out.append(Change("condition", key, f"{key}: active {_when(was)} -> {_when(now)}", *lines))
+    if _renamed_guards(o.guards, renames) != n.guards:
+        was, now = _context(o.guards, renames), _context(n.guards)
+        if was != now:
+            out.append(Change("condition", key, f"{key}: active {_when(was)} -> {_when(now)}", *lines))
     return out
 
 
@@ -345,7 +351,8 @@ def _span(domain):
 
 def _order(p_old, p_new, renames):
     old_order = [renames.get(k, k) for k in p_old if renames.get(k, k) in p_new]
-    new_order = [k for k in p_new if k in set(old_order)]
+    common = set(old_order)
+    new_order = [k for k in p_new if k in common]
     if old_order == new_order:
         return []
     first = next(b for a, b in zip(old_order, new_order) if a != b)
@@ -373,24 +380,25 @@ def _constants(c_old, c_new):
 
 
 def _constraints(w_old, w_new, renames):
-    def key(guards, s, names=None):
-        text = expr_text(_rename(s.condition, names or {}))
+    def text(guards, s, names=None):
         where = _context(guards, names)
-        return f"where {text}" + (f" (when {where})" if where else "")
+        return f"where {expr_text(_rename(s.condition, names or {}))}" + (f" (when {where})" if where else "")
 
-    old = [(key(g, s, renames), s) for g, s in w_old]
-    new = [(key(g, s), s) for g, s in w_new]
-    old_keys = [k for k, _ in old]
-    out, pending = [], list(old_keys)
-    for k, s in new:
-        if k in pending:
-            pending.remove(k)
+    pending = {}
+    for guards, s in w_old:
+        key = (_rename(s.condition, renames), _renamed_guards(guards, renames))
+        pending.setdefault(key, []).append((guards, s))
+    out = []
+    for guards, s in w_new:
+        key = (s.condition, guards)
+        if pending.get(key):
+            pending[key].pop(0)
         else:
+            k = text(guards, s)
             out.append(Change("constraint", k, k, None, s.pos and s.pos.line))
-    for k, s in old:
-        if k in pending:
-            pending.remove(k)
-            out.append(Change("constraint", k, k, s.pos and s.pos.line, None))
+    for (guards, s) in [item for items in pending.values() for item in items]:
+        k = text(guards, s, renames)
+        out.append(Change("constraint", k, k, s.pos and s.pos.line, None))
     return out
 
 

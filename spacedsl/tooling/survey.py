@@ -16,10 +16,10 @@ import math
 import attrs
 import numpy as np
 
-from ..expr import names_in
-from ..grid import batches
-from ..model import decode
 from .. import ast
+from ..expr import names_in
+from ..grid import CHUNK
+from ..model import Batch, decode, literal_key
 
 EXACT_LIMIT = 10**6  # components with at most this many grid rows are enumerated exactly
 DRAWS = 10_000  # larger ones, and those naming a distribution, are sampled this many times
@@ -188,21 +188,48 @@ def _needs(model, exprs):
 
 
 def _grid_size(dim):
-    return dim.size if dim.prior is None else len(dim.prior.grid(RESOLUTION))
+    prior = dim.prior
+    if prior is None:
+        return dim.size
+    if not prior.integer and prior.step is None and math.isfinite(prior.low) and math.isfinite(prior.high) \
+            and prior.low < prior.high:
+        return RESOLUTION  # evenly spaced points of a bounded continuous support are all distinct
+    return len(prior.grid(RESOLUTION))
 
 
 class _Component:
-    """Dimensions tied together by conditions and constraints, with what names them."""
+    """Dimensions tied together by conditions and constraints, with what names them.
 
-    def __init__(self, dims):
+    Attributes:
+        dims: Its dimensions, in file order.
+        expand: Those some condition or constraint reads: enumerated.
+        multiply: The others: they only multiply the grid where they are active.
+        ifs: ``(IfStats, dims it reads)`` pairs.
+        wheres: ``(WhereStats, dims it reads)`` pairs.
+    """
+
+    def __init__(self, dims, read=()):
         self.dims = sorted(dims)
-        self.expand = []  # dimensions some condition or constraint reads
-        self.multiply = []  # the others: they only multiply the grid
+        self.expand = [j for j in self.dims if j in read]
+        self.multiply = [j for j in self.dims if j not in read]
         self.ifs, self.wheres = [], []
 
 
-def survey(space):
-    """Measure a `Space`: see the module docstring."""
+class _Part:
+    """What one enumeration covers: dimensions to expand, and the items evaluated on its rows."""
+
+    def __init__(self):
+        self.expand, self.multiply, self.ifs, self.wheres = [], [], [], []
+        self.fixed = []  # dimensions the start rows already set
+
+
+def survey(space, cache=None):
+    """Measure a `Space`: see the module docstring.
+
+    ``cache`` (a dict shared between calls, as `diff` does for two versions of a file) keeps each
+    component's grid size and fraction under a key made of its statements' text; a component found
+    there is not measured again, and then its ``ifs``/``wheres`` stats and ``unseen`` stay unfilled.
+    """
     model = space._model
     ifs = [IfStats(node, outer) for node, outer in walk_ifs(space.statements)]
     wheres = [WhereStats(c) for c in model.constraints]
@@ -223,23 +250,35 @@ def survey(space):
         groups.setdefault(union.find(dim.index), set()).add(dim.index)
     components, root = {}, _Component(())
     grid_size, grid_exact = 1, True
+    keys = None if cache is None else _keys(space, model)
     for key, dims in groups.items():
-        comp = _Component(dims)
-        comp.expand = [j for j in comp.dims if j in read]
-        comp.multiply = [j for j in comp.dims if j not in read]
-        if not comp.expand:  # one free dimension: it only multiplies the grid
-            grid_size *= _grid_size(model.dims[comp.dims[0]])
+        comp = _Component(dims, read)
+        dim = model.dims[comp.dims[0]]
+        if not comp.expand and not dim.guards:  # one free dimension: it only multiplies the grid
+            if cache is None or dim.prior is None:
+                grid_size *= _grid_size(dim)
+                continue
+            free = ("free", dim.prior.integer, keys[0].get(dim.names[0]))
+            if free not in cache:
+                cache[free] = _grid_size(dim)
+            grid_size *= cache[free]
             continue
         components[key] = comp
     for stats, need in zip(ifs, if_needs):
-        (components[union.find(min(need))] if need else root).ifs.append(stats)
+        (components[union.find(min(need))] if need else root).ifs.append((stats, frozenset(need)))
     for stats in wheres:
         need = stats.constraint.requires
-        (components[union.find(min(need))] if need else root).wheres.append(stats)
+        (components[union.find(min(need))] if need else root).wheres.append((stats, need))
     fraction = [1.0, 1.0, 1.0, True, 0]
     unseen = []
     for comp in [root, *components.values()]:
-        size, exact, (p, lo, hi, p_exact, draws), missing = _measure(model, comp)
+        if keys is None:
+            size, exact, (p, lo, hi, p_exact, draws), missing = _measure(model, comp)
+        else:
+            key = _component_key(comp, model, keys)
+            if key not in cache:
+                cache[key] = _measure(model, comp)[:3]
+            (size, exact, (p, lo, hi, p_exact, draws)), missing = cache[key], []
         grid_size *= size
         grid_exact &= exact
         fraction[0] *= p
@@ -251,56 +290,251 @@ def survey(space):
     return Survey(grid_size, grid_exact, Fraction(*fraction), ifs, wheres, unseen)
 
 
+def _keys(space, model):
+    """Every parameter's statement by name, and the constants, for `_component_key`."""
+    nodes = {}
+    stack = list(space.statements)
+    while stack:
+        st = stack.pop()
+        if isinstance(st, ast.Param):
+            nodes[st.name] = st
+        elif isinstance(st, ast.Tied):
+            nodes[st.names[0]] = st
+        elif isinstance(st, ast.If):
+            stack += list(st.body) + list(st.orelse)
+    constants = tuple((name, literal_key(value)) for name, value in model.constants.items())
+    return nodes, constants
+
+
+def _component_key(comp, model, keys):
+    """What decides a component's measurements: its statements and conditions (syntax-tree nodes are
+    equal and hash alike when they say the same thing), and the constants."""
+    nodes, constants = keys
+    dims = tuple((nodes.get(model.dims[j].names[0]), model.dims[j].guards) for j in comp.dims)
+    ifs = tuple((s.node.condition, s.outer) for s, _ in comp.ifs)
+    wheres = tuple((s.constraint.condition, s.constraint.guards) for s, _ in comp.wheres)
+    return dims, ifs, wheres, constants
+
+
+def _split(model, comp):
+    """(conditioning dimension or None, parts): with the first dimension fixed, what falls apart.
+
+    Given the value of the component's first dimension, the parts are independent, so each is
+    enumerated on its own for every value of it instead of all together.
+    """
+    r = comp.expand[0]
+    rest = _Union()
+    links = [("expand", j, {j} | model.dims[j].requires) for j in comp.expand[1:]]
+    links += [("multiply", j, model.dims[j].requires) for j in comp.multiply]
+    links += [("ifs", item, item[1]) for item in comp.ifs]
+    links += [("wheres", item, item[1]) for item in comp.wheres]
+    for _, _, need in links:
+        if need - {r}:
+            rest.join(need - {r})
+    base, parts = _Part(), {}
+    base.fixed = [r]
+    for kind, item, need in links:
+        need = need - {r}
+        part = base if not need else parts.setdefault(rest.find(min(need)), _Part())
+        getattr(part, kind).append(item)
+    if not parts:  # nothing falls apart: one enumeration
+        return None, [_whole(comp)]
+    for part in parts.values():
+        part.expand.sort()
+    return r, [base, *parts.values()]
+
+
 def _measure(model, comp):
     """(grid size, exact?, (fraction, low, high, exact?, draws), unseen choice values) of a component."""
     dims = model.dims
     sizes = {j: _grid_size(dims[j]) for j in comp.expand + comp.multiply}
-    rows_bound = math.prod(sizes[j] for j in comp.expand)
+    domains = {j: _domain(dims[j], sizes[j]) for j in comp.expand}
     has_dist = any(dims[j].prior is not None for j in comp.expand)
-    enumerate_ = rows_bound <= EXACT_LIMIT
-    count, feasible_count, kept = 0.0, 0.0, 0.0
-    seen_values = {j: np.zeros(dims[j].size, dtype=bool) for j in comp.expand
-                   if dims[j].kind in ("choice", "tied")}
-    for s in comp.ifs:
-        s.exact = enumerate_ and not has_dist
-    for s in comp.wheres:
-        s.exact = enumerate_ and not has_dist
-    if enumerate_:
-        stream = batches(model, comp.expand, resolution=RESOLUTION, apply_constraints=False)
-        for batch in stream:
-            w_count = np.ones(batch.n)
-            for j in comp.multiply:
-                active = batch._activity(dims[j].guards)
-                w_count *= sizes[j] if active is None else np.where(active, sizes[j], 1)
-            w_prob = np.ones(batch.n)
-            for j in comp.expand:
-                active = batch.active[j]
-                w_prob *= (1.0 / sizes[j]) if active is None else np.where(active, 1.0 / sizes[j], 1.0)
-            feasible = _observe(batch, comp, w_prob)
-            count += w_count.sum()
-            feasible_count += w_count[feasible].sum()
-            kept += w_prob[feasible].sum()
-            for j, seen in seen_values.items():
-                active = batch.active[j]
-                mask = feasible if active is None else feasible & active
-                seen[np.unique(batch.raw[j][mask])] = True
-    if enumerate_ and not has_dist:
-        total = _exact_int(feasible_count)
-        p = min(1.0, kept)
-        unseen = [(dims[j], np.flatnonzero(~seen).tolist()) for j, seen in seen_values.items()
-                  if seen.any() and not seen.all()]
-        return total, True, (p, p, p, True, 0), unseen
-    if not comp.wheres:
-        _sample(model, comp)  # conditions on distributions: more evidence than the grid's points
-        p = (1.0, 1.0, 1.0, True, 0)
+    r, parts = _split(model, comp) if comp.expand else (None, [_whole(comp)])
+    if r is None:
+        start, p_start = Batch(model, 1), np.ones(1)
+        bound = math.prod(sizes[j] for j in comp.expand)
     else:
+        (start, _), = _expand(model, Batch(model, 1), [r], domains, np.zeros(1, dtype=np.int64))
+        active = start.active[r]
+        p_start = np.full(start.n, 1.0 / sizes[r]) if active is None else np.where(active, 1.0 / sizes[r], 1.0)
+        bound = max(start.n * math.prod(sizes[j] for j in part.expand) for part in parts)
+    exact = not has_dist
+    for stats, _ in comp.ifs + comp.wheres:
+        stats.exact = exact and bound <= EXACT_LIMIT
+    if bound > EXACT_LIMIT:
+        k = _sample(model, comp) if comp.wheres or comp.ifs else DRAWS
+        lo, hi = wilson(k, DRAWS)
+        p = (k / DRAWS, lo, hi, False, DRAWS) if comp.wheres else (1.0, 1.0, 1.0, True, 0)
+        upper = math.prod(sizes[j] for j in comp.expand + comp.multiply)
+        return upper, False, p, []
+    results = [_run(model, start, part, sizes, domains) for part in parts]
+    ok = [res.prob > 0 for res in results]
+    count = np.ones(start.n)
+    prob = p_start.copy()
+    for res in results:
+        count *= res.count
+        prob *= res.prob
+    unseen = []
+    for i, (part, res) in enumerate(zip(parts, results)):
+        others = np.ones(start.n, dtype=bool)
+        for k, o in enumerate(ok):
+            if k != i:
+                others &= o
+        res.record(part, others, p_start)
+        if exact:
+            for j, seen in res.seen_values.items():
+                seen = seen[others].any(axis=0)
+                if seen.any() and not seen.all():
+                    unseen.append((dims[j], np.flatnonzero(~seen).tolist()))
+    total = _exact_int(float(count.sum()))
+    if exact:
+        p = min(1.0, float(prob.sum()))
+        return total, True, (p, p, p, True, 0), unseen
+    if comp.wheres:
         k = _sample(model, comp)
         lo, hi = wilson(k, DRAWS)
-        p = (k / DRAWS, lo, hi, False, DRAWS)
-    if enumerate_:
-        return _exact_int(feasible_count), True, p, []
-    bound = rows_bound * math.prod(sizes[j] for j in comp.multiply)
-    return bound, False, p, []
+        return total, True, (k / DRAWS, lo, hi, False, DRAWS), []
+    _sample(model, comp)  # conditions on distributions: more evidence than the grid's points
+    return total, True, (1.0, 1.0, 1.0, True, 0), []
+
+
+def _whole(comp):
+    part = _Part()
+    part.expand, part.multiply, part.ifs, part.wheres = comp.expand, comp.multiply, comp.ifs, comp.wheres
+    return part
+
+
+def _domain(dim, size):
+    if dim.prior is None:
+        return size, lambda idx: idx
+    values = dim.prior.grid(RESOLUTION)
+    return len(values), lambda idx: values[idx]
+
+
+def _take(batch, rows, set_dims):
+    """``batch.take(rows)``, copying only the dimensions already set (a batch has a slot for every
+    dimension of the space, and most are not part of this enumeration)."""
+    new = Batch(batch.model, len(rows))
+    for j in set_dims:
+        new.raw[j] = batch.raw[j][rows]
+        a = batch.active[j]
+        new.active[j] = None if a is None else a[rows]
+    return new
+
+
+def _expand(model, start, dims, domains, origin):
+    """Yield ``(batch, origin)`` chunks: every row of ``start`` expanded over ``dims`` (a dimension
+    inactive in a row is not expanded there); ``origin`` maps each row to its row of ``start``."""
+    fixed = [j for j, raw in enumerate(start.raw) if raw is not None]
+    stack = [(start, origin, 0)]
+    while stack:
+        batch, org, p = stack.pop()
+        if batch.n == 0:
+            continue
+        if p == len(dims):
+            yield batch, org
+            continue
+        j = dims[p]
+        set_dims = fixed + dims[:p]
+        size, raw_of = domains[j]
+        step = max(1, CHUNK // size)
+        if batch.n > step:  # a slice at a time, so no chunk outgrows CHUNK rows
+            for s in reversed(range(0, batch.n, step)):
+                idx = np.arange(s, min(s + step, batch.n))
+                stack.append((_take(batch, idx, set_dims), org[idx], p))
+            continue
+        active = batch._activity(model.dims[j].guards)
+        counts = np.full(batch.n, size) if active is None else np.where(active, size, 1)
+        rows = np.repeat(np.arange(batch.n), counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        new = _take(batch, rows, set_dims)
+        new.set(j, raw_of(np.arange(len(rows)) - starts))
+        stack.append((new, org[rows], p + 1))
+
+
+class _Result:
+    """Per row of the start batch: feasible grid count and probability of one part, and its items' flags."""
+
+    def __init__(self, n, part, model):
+        self.n = n
+        self.count = np.zeros(n)
+        self.prob = np.zeros(n)
+        self.if_flags = [np.zeros((6, n), dtype=bool) for _ in part.ifs]
+        self.where_flags = [np.zeros((2, n), dtype=bool) for _ in part.wheres]
+        self.where_mass = [np.zeros((2, n)) for _ in part.wheres]
+        self.seen_values = {j: np.zeros((n, model.dims[j].size), dtype=bool) for j in part.fixed + part.expand
+                            if model.dims[j].kind in ("choice", "tied")}
+
+    def record(self, part, others, p_start):
+        """Write the flags into the part's stats; ``others``: rows where every other part is feasible."""
+        for (stats, _), f in zip(part.ifs, self.if_flags):
+            stats.seen |= bool(f[0].any())
+            stats.seen_feasible |= bool((f[1] & others).any())
+            stats.true |= bool(f[2].any())
+            stats.false |= bool(f[3].any())
+            stats.true_feasible |= bool((f[4] & others).any())
+            stats.false_feasible |= bool((f[5] & others).any())
+        for (stats, _), f, m in zip(part.wheres, self.where_flags, self.where_mass):
+            stats.seen |= bool(f[0].any())
+            stats.broken |= bool(f[1].any())
+            stats.mass += float((m[0] * p_start).sum())
+            stats.kept += float((m[1] * p_start).sum())
+
+
+def _any_by(origin, mask, n):
+    """Per start row: does any of its rows have mask set?"""
+    if n == 1:
+        return np.array([mask.any()])
+    return np.bincount(origin[mask], minlength=n) > 0 if mask.any() else np.zeros(n, dtype=bool)
+
+
+def _sum_by(origin, weights, n):
+    """Per start row: the sum of its rows' weights."""
+    if n == 1:
+        return np.array([weights.sum()])
+    return np.bincount(origin, weights=weights, minlength=n)
+
+
+def _run(model, start, part, sizes, domains):
+    """Enumerate one part from every row of ``start``; a `_Result`."""
+    dims, n = model.dims, start.n
+    res = _Result(n, part, model)
+    for batch, org in _expand(model, start, part.expand, domains, np.arange(n)):
+        m = batch.n
+        w_count = np.ones(m)
+        for j in part.multiply:
+            active = batch._activity(dims[j].guards)
+            w_count *= sizes[j] if active is None else np.where(active, sizes[j], 1)
+        w_prob = np.ones(m)
+        for j in part.expand:
+            active = batch.active[j]
+            w_prob *= (1.0 / sizes[j]) if active is None else np.where(active, 1.0 / sizes[j], 1.0)
+        feasible = np.ones(m, dtype=bool)
+        for (stats, _), f, mass in zip(part.wheres, res.where_flags, res.where_mass):
+            c = stats.constraint
+            active = batch._activity(c.guards)
+            active = np.ones(m, dtype=bool) if active is None else active
+            holds = batch.evaluator.truth(c.condition)
+            f[0] |= _any_by(org, active, n)
+            f[1] |= _any_by(org, active & ~holds, n)
+            mass[0] += _sum_by(org, w_prob * active, n)
+            mass[1] += _sum_by(org, w_prob * (active & holds), n)
+            feasible &= holds | ~active
+        for (stats, _), f in zip(part.ifs, res.if_flags):
+            outer = batch._activity(stats.outer)
+            outer = np.ones(m, dtype=bool) if outer is None else outer
+            t = batch.evaluator.truth(stats.node.condition)
+            for k, mask in enumerate((outer, outer & feasible, outer & t, outer & ~t, outer & t & feasible,
+                                      outer & ~t & feasible)):
+                f[k] |= _any_by(org, mask, n)
+        res.count += _sum_by(org, w_count * feasible, n)
+        res.prob += _sum_by(org, w_prob * feasible, n)
+        for j, seen in res.seen_values.items():
+            active = batch.active[j]
+            mask = feasible if active is None else feasible & active
+            seen[org[mask], batch.raw[j][mask]] = True
+    return res
 
 
 def _exact_int(x):
@@ -319,7 +553,7 @@ def _observe(batch, comp, w_prob):
     """Record in the component's stats what the batch's rows show; return its feasible mask."""
     n = batch.n
     feasible = np.ones(n, dtype=bool)
-    for s in comp.wheres:
+    for s, _ in comp.wheres:
         c = s.constraint
         active = batch._activity(c.guards)
         holds = batch.evaluator.truth(c.condition)
@@ -330,7 +564,7 @@ def _observe(batch, comp, w_prob):
         s.mass += float(w_prob[active].sum())
         s.kept += float(w_prob[active & holds].sum())
         feasible &= holds | ~active
-    for s in comp.ifs:
+    for s, _ in comp.ifs:
         outer = batch._activity(s.outer)
         if outer is None:
             outer = np.ones(n, dtype=bool)
