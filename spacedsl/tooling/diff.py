@@ -20,6 +20,7 @@ import spacedsl
 
 from .. import ast
 from ..dump import domain_text, expr_text, literal_text
+from ..expr import names_in
 from ..model import literal_key
 from .lint import read_space_file
 from .survey import percent, survey
@@ -152,16 +153,20 @@ def _flatten(statements):
 
 
 def _rename(expr, renames):
-    if not renames:
+    if not renames or not any(node.name in renames for node in names_in(expr)):
         return expr
+    return _renamed(expr, renames)
+
+
+def _renamed(expr, renames):
     if isinstance(expr, ast.Name):
         return attrs.evolve(expr, name=renames.get(expr.name, expr.name))
     if isinstance(expr, ast.Unary):
-        return attrs.evolve(expr, operand=_rename(expr.operand, renames))
+        return attrs.evolve(expr, operand=_renamed(expr.operand, renames))
     if isinstance(expr, ast.Binary):
-        return attrs.evolve(expr, left=_rename(expr.left, renames), right=_rename(expr.right, renames))
+        return attrs.evolve(expr, left=_renamed(expr.left, renames), right=_renamed(expr.right, renames))
     if isinstance(expr, ast.Membership):
-        return attrs.evolve(expr, operand=_rename(expr.operand, renames))
+        return attrs.evolve(expr, operand=_renamed(expr.operand, renames))
     return expr
 
 

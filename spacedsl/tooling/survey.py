@@ -355,7 +355,7 @@ def _measure(model, comp):
         start, p_start = Batch(model, 1), np.ones(1)
         bound = math.prod(sizes[j] for j in comp.expand)
     else:
-        (start, _), = _expand(model, Batch(model, 1), [r], domains, np.zeros(1, dtype=np.int64))
+        (start, _), = _expand(model, Batch(model, 1), [], [r], domains, np.zeros(1, dtype=np.int64))
         active = start.active[r]
         p_start = np.full(start.n, 1.0 / sizes[r]) if active is None else np.where(active, 1.0 / sizes[r], 1.0)
         bound = max(start.n * math.prod(sizes[j] for j in part.expand) for part in parts)
@@ -368,7 +368,8 @@ def _measure(model, comp):
         p = (k / DRAWS, lo, hi, False, DRAWS) if comp.wheres else (1.0, 1.0, 1.0, True, 0)
         upper = math.prod(sizes[j] for j in comp.expand + comp.multiply)
         return upper, False, p, []
-    results = [_run(model, start, part, sizes, domains) for part in parts]
+    fixed = [] if r is None else [r]
+    results = [_run(model, start, fixed, part, sizes, domains) for part in parts]
     ok = [res.prob > 0 for res in results]
     count = np.ones(start.n)
     prob = p_start.copy()
@@ -423,10 +424,10 @@ def _take(batch, rows, set_dims):
     return new
 
 
-def _expand(model, start, dims, domains, origin):
-    """Yield ``(batch, origin)`` chunks: every row of ``start`` expanded over ``dims`` (a dimension
-    inactive in a row is not expanded there); ``origin`` maps each row to its row of ``start``."""
-    fixed = [j for j, raw in enumerate(start.raw) if raw is not None]
+def _expand(model, start, fixed, dims, domains, origin):
+    """Yield ``(batch, origin)`` chunks: every row of ``start`` (where the dimensions ``fixed`` are set)
+    expanded over ``dims`` (a dimension inactive in a row is not expanded there); ``origin`` maps each
+    row to its row of ``start``."""
     stack = [(start, origin, 0)]
     while stack:
         batch, org, p = stack.pop()
@@ -496,11 +497,11 @@ def _sum_by(origin, weights, n):
     return np.bincount(origin, weights=weights, minlength=n)
 
 
-def _run(model, start, part, sizes, domains):
+def _run(model, start, fixed, part, sizes, domains):
     """Enumerate one part from every row of ``start``; a `_Result`."""
     dims, n = model.dims, start.n
     res = _Result(n, part, model)
-    for batch, org in _expand(model, start, part.expand, domains, np.arange(n)):
+    for batch, org in _expand(model, start, fixed, part.expand, domains, np.arange(n)):
         m = batch.n
         w_count = np.ones(m)
         for j in part.multiply:
