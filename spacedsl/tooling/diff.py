@@ -18,10 +18,10 @@ import attrs
 
 import spacedsl
 
-from .. import ast
-from ..dump import domain_text, expr_text, literal_text
-from ..expr import names_in
-from ..model import literal_key
+from ..language import ast
+from ..language.printer import domain_text, expr_text, literal_text
+from ..space.expr import names_in
+from ..space.model import literal_key
 from .lint import read_space_file
 from .survey import percent, survey
 

@@ -19,9 +19,9 @@ import numpy as np
 
 import spacedsl
 
-from .. import ast
-from ..dump import expr_text, literal_text
-from ..model import MISSING, decode
+from ..language import ast
+from ..language.printer import expr_text, literal_text
+from ..space.model import MISSING, decode
 from .survey import Survey, survey
 
 SEVERITIES = ("error", "warning", "info")

@@ -16,10 +16,10 @@ import math
 import attrs
 import numpy as np
 
-from .. import ast
-from ..expr import names_in
-from ..grid import CHUNK
-from ..model import Batch, decode, literal_key
+from ..language import ast
+from ..space.expr import names_in
+from ..space.grid import CHUNK
+from ..space.model import Batch, decode, literal_key
 
 EXACT_LIMIT = 10**6  # components with at most this many grid rows are enumerated exactly
 DRAWS = 10_000  # larger ones, and those naming a distribution, are sampled this many times
