@@ -96,7 +96,7 @@ def test_any_text_is_rebuilt_exactly(text):
     assert "".join(v for _, _, v in toks) == text
     try:
         spacedsl.parse(text)
-    except spacedsl.DSLError:
+    except Exception:  # not a valid space (whether the parser fails well is test_fuzz's business)
         return
     assert not [v for _, kind, v in toks if kind in Error]
 
