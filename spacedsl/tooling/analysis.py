@@ -114,9 +114,11 @@ class Document:
         space: The checked `spacedsl.Space`, or None when the text has an error.
         symbols: Declared names, by name.
         references: ``(name, span)`` for every name a condition uses, in file order.
+
+    A `StatementCache` passed as ``cache`` (one per open file) parses only what an edit changed.
     """
 
-    def __init__(self, text, filename="<string>"):
+    def __init__(self, text, filename="<string>", cache=None):
         self.text = text
         self.filename = filename
         self.lines = text.split("\n")
@@ -129,7 +131,10 @@ class Document:
         self.references = []
         statements = None
         try:
-            statements, source = spacedsl.parse_statements(text, filename)
+            if cache is None:
+                statements, source = spacedsl.parse_statements(text, filename)
+            else:
+                statements, source = cache.parse(text, filename)
             self.space = spacedsl.Space.from_statements(statements, source)
             statements = self.space.statements
         except spacedsl.DSLError as exc:

@@ -19,6 +19,7 @@ from pygls.uris import to_fs_path
 import spacedsl
 from spacedsl.dump import format_text
 from spacedsl.tooling.analysis import Diagnostic, Document, Span
+from spacedsl.tooling.incremental import StatementCache
 
 try:  # spacedsl lint (spacedsl/tooling/lint.py) adds its warnings to the diagnostics
     from spacedsl.tooling.lint import lint_text
@@ -38,6 +39,7 @@ def build_server():
     server = LanguageServer("spacedsl", spacedsl.__version__,
                             text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
     server.documents = {}  # uri -> Document of the text last seen
+    server.caches = {}  # uri -> StatementCache: an edit parses only the statements it touched
     server.lint_tasks = {}  # uri -> the pending lint of that document
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -56,6 +58,7 @@ def build_server():
     def did_close(ls, params):
         uri = params.text_document.uri
         ls.documents.pop(uri, None)
+        ls.caches.pop(uri, None)
         task = ls.lint_tasks.pop(uri, None)
         if task is not None:
             task.cancel()
@@ -128,7 +131,8 @@ def _document(ls, uri):
     doc = ls.documents.get(uri)
     if doc is None or doc.text != text:
         path = to_fs_path(uri) or uri
-        doc = ls.documents[uri] = Document(text, path)
+        cache = ls.caches.setdefault(uri, StatementCache())
+        doc = ls.documents[uri] = Document(text, path, cache=cache)
     return doc
 
 
