@@ -1,5 +1,5 @@
 """The language server's incremental parse (spacedsl/tooling/incremental.py): after any edit it
-returns exactly what `spacedsl.parse_statements` returns -- the same statements at the same
+returns exactly what `parse_statements` returns -- the same statements at the same
 positions, or the same error -- while parsing only the chunks the edit touched."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import spacedsl
+from spacedsl.language.parser import parse_statements
 from spacedsl.tooling.incremental import StatementCache, chunks
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -58,7 +59,7 @@ def outcome(parse, text):
 
 
 def same_as_parse(cache, text):
-    assert outcome(cache.parse, text) == outcome(spacedsl.parse_statements, text)
+    assert outcome(cache.parse, text) == outcome(parse_statements, text)
 
 
 @SETTINGS
@@ -90,7 +91,7 @@ def test_an_edit_inside_a_line_parses_one_chunk():
     edited = "\n".join(lines)
     statements, _ = cache.parse(edited)
     assert cache.reparsed == 1
-    assert (statements, positions(statements)) == outcome(spacedsl.parse_statements, edited)
+    assert (statements, positions(statements)) == outcome(parse_statements, edited)
     cache.parse("\n" + edited)  # a line added at the top moves every chunk: one full parse
     assert cache.reparsed is None
 

@@ -18,7 +18,7 @@ from lsprotocol import types  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
 
 from spacedsl.cli import main as cli_main  # noqa: E402
-from spacedsl.dump import format_text  # noqa: E402
+from spacedsl.space import format_text  # noqa: E402
 
 aio = pytest.mark.asyncio(loop_scope="module")  # every async test talks to one server
 

@@ -17,9 +17,10 @@ import attrs
 import numpy as np
 
 import spacedsl
-from spacedsl import ast
-from spacedsl.distributions import registry, scipy_distribution, scipy_names, scipy_signature
-from spacedsl.dump import domain_text, expr_text, literal_text
+from spacedsl.language import ast
+from spacedsl.language.parser import parse_statements
+from spacedsl.language.printer import domain_text, expr_text, literal_text
+from spacedsl.space.distributions import registry, scipy_distribution, scipy_names, scipy_signature
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = re.compile(rf"{_NAME}(?:[ \t]*\.[ \t]*{_NAME})*")
@@ -132,7 +133,7 @@ class Document:
         statements = None
         try:
             if cache is None:
-                statements, source = spacedsl.parse_statements(text, filename)
+                statements, source = parse_statements(text, filename)
             else:
                 statements, source = cache.parse(text, filename)
             self.space = spacedsl.Space.from_statements(statements, source)

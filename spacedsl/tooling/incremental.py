@@ -7,7 +7,7 @@ keeps them under that key; after an edit only the chunks whose text changed are 
 each padded with newlines so its positions are the file's own. When an edit moves many chunks
 to other lines (a line added or removed above them), or anything is wrong with a chunk, the
 whole text is parsed the ordinary way: what the cache returns is always exactly what
-`spacedsl.parse_statements` returns for the text, errors included.
+`spacedsl.language.parser.parse_statements` returns for the text, errors included.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 import spacedsl
-from spacedsl.parser import MAX_INPUT_BYTES, Source
+from spacedsl.language.parser import MAX_INPUT_BYTES, Source, parse_statements
 
 MAX_REPARSED = 8  # chunks parsed one by one; beyond that one full parse is cheaper
 
@@ -64,7 +64,7 @@ class StatementCache:
         self.reparsed = None
 
     def parse(self, text, filename="<string>"):
-        """``(statements, source)`` for the text, as `spacedsl.parse_statements` gives them."""
+        """``(statements, source)`` for the text, as `parse_statements` gives them."""
         parts = chunks(text) if isinstance(text, str) and len(text) <= MAX_INPUT_BYTES \
             and not text.startswith("\ufeff") else None
         if parts is not None:
@@ -73,7 +73,7 @@ class StatementCache:
                 fresh = {}
                 try:
                     for first, chunk in missing:
-                        statements, _ = spacedsl.parse_statements("\n" * (first - 1) + chunk, filename)
+                        statements, _ = parse_statements("\n" * (first - 1) + chunk, filename)
                         fresh[(first, chunk)] = statements
                 except spacedsl.DSLError:
                     pass  # the full parse below gives the message, exactly as check does
@@ -82,7 +82,7 @@ class StatementCache:
                     self._chunks, self.reparsed = table, len(missing)
                     return tuple(s for key in parts for s in table[key]), Source(text, filename)
         self._chunks, self.reparsed = {}, None
-        statements, source = spacedsl.parse_statements(text, filename)
+        statements, source = parse_statements(text, filename)
         if parts is not None:
             self._chunks = _by_chunk(parts, statements)
         return statements, source

@@ -17,7 +17,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 import spacedsl
-from spacedsl.dump import format_text
+from spacedsl.space import format_text
 from spacedsl.tooling.analysis import Diagnostic, Document, Span
 from spacedsl.tooling.incremental import StatementCache
 
