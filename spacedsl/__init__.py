@@ -12,6 +12,7 @@ import os
 
 from .dump import dumps
 from .errors import DSLError, DSLSemanticError, DSLSyntaxError
+from .formats import ConversionError, convert
 from .hookspecs import hookimpl
 from .minimize import MinimizeResult, minimize
 from .parser import parse_statements
@@ -21,8 +22,8 @@ from .space import Space
 from .store import Store, StoreError
 from .trials import Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
+           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 
 

@@ -30,3 +30,9 @@ def spacedsl_evaluators():
 @hookspec
 def spacedsl_distributions():
     """Return ``{name: factory}``; the factory's signature is what ``.space`` files are checked against."""
+
+
+@hookspec
+def spacedsl_formats():
+    """Return ``{name: format}``; a format has any of ``dumps``, ``loads``, ``to_native``, ``from_native``
+    (see `spacedsl.formats.Format`)."""

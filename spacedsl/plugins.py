@@ -1,4 +1,4 @@
-"""The plugin manager: every strategy, evaluator and distribution comes through here.
+"""The plugin manager: every strategy, evaluator, distribution and format comes through here.
 
 Built-ins are ordinary plugins: modules of ``spacedsl_plugins`` declared as
 entry points of our own distribution in the ``spacedsl`` group, loaded exactly
@@ -29,7 +29,9 @@ from . import hookspecs
 
 GROUP = "spacedsl"
 OWN_DISTRIBUTION = "spacedsl"
-KINDS = ("strategies", "evaluators", "distributions")
+KINDS = ("strategies", "evaluators", "distributions", "formats")
+_SINGULAR = {"strategies": "strategy", "evaluators": "evaluator", "distributions": "distribution",
+             "formats": "format"}
 
 
 class PluginError(RuntimeError):
@@ -120,7 +122,7 @@ def _collect(kind):
         for name, factory in offered.items():
             if name in found:
                 other = found[name][1]
-                raise PluginError(f"two plugins offer the {kind[:-1] if kind != 'strategies' else 'strategy'} "
+                raise PluginError(f"two plugins offer the {_SINGULAR[kind]} "
                                   f"{name!r}: {other.plugin} (from {other.package}) and {provider.plugin} "
                                   f"(from {provider.package}); uninstall one, or limit plugins with "
                                   "SPACEDSL_LOAD_PLUGINS")
@@ -143,6 +145,11 @@ def distributions():
     return {name: f for name, (f, _) in _collect("distributions").items()}
 
 
+def formats():
+    """Every registered conversion format: ``{name: format}``."""
+    return {name: f for name, (f, _) in _collect("formats").items()}
+
+
 def listing():
     """``[(kind, name, Provider)]`` for every registered name, built-in distributions included."""
     import scipy
@@ -151,8 +158,7 @@ def listing():
     rows = [("distribution", name, Provider("builtin", OWN_DISTRIBUTION, _own_version())) for name in BUILTINS]
     rows.append(("distribution", "scipy.NAME", Provider("scipy.stats", "scipy", scipy.__version__)))
     for kind in KINDS:
-        singular = {"strategies": "strategy", "evaluators": "evaluator", "distributions": "distribution"}[kind]
-        rows += [(singular, name, provider) for name, (_, provider) in _collect(kind).items()]
+        rows += [(_SINGULAR[kind], name, provider) for name, (_, provider) in _collect(kind).items()]
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
@@ -171,6 +177,11 @@ def strategy(name):
 def evaluator(name):
     """The factory of an evaluator, or a `PluginError` listing the known ones."""
     return _lookup("evaluator", name, evaluators())
+
+
+def format(name):
+    """A registered format, or a `PluginError` listing the known ones."""
+    return _lookup("format", name, formats())
 
 
 def _lookup(kind, name, table):
