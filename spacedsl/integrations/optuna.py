@@ -38,10 +38,15 @@ trials among the bad ones). With ``study.ask()``/``study.tell()`` catch it and t
 constructor, and ``seed`` is the strategy's seed) runs a sampler behind spacedsl's ask/tell on
 an in-memory study: each configuration asked is an Optuna trial left running until told
 (failed trials are ``TrialState.FAIL``), and configurations told that it never asked (a
-resumed store) are added as finished trials. A configuration breaking a ``where`` is told
-``FAIL`` and the sampler asked again: the sampler only learns from evaluated configurations,
-and what it proposes is its own proposal conditioned on the constraints. Defaults go first,
-as an enqueued trial.
+resumed store) are added as finished trials. A proposal breaking a ``where`` is never
+returned: its trial is told ``PRUNED`` (with the broken constraint in the user attribute
+``"spacedsl.infeasible"``) and the sampler asked again, as `suggest` would have it. What the
+caller gets is the sampler's own proposal conditioned on the constraints; samplers that learn
+from pruned trials (TPE counts them among the bad ones) learn to avoid the infeasible region,
+and no loss is ever made up for a configuration that was not evaluated. Should a sampler miss
+100 times in a row (CMA-ES ignores pruned trials, and a loss pushing against a constraint
+draws it there), a feasible draw from the space is enqueued as the next trial instead.
+Defaults go first, as an enqueued trial.
 """
 
 from __future__ import annotations
@@ -64,7 +69,9 @@ from ..strategy import config_key
 
 EXTRA = "pip install 'spacedsl[optuna]'"
 CONFIG_ATTR = "spacedsl.config"
-MAX_TRIES = 1000  # proposals in a row breaking a constraint before a strategy gives up
+INFEASIBLE_ATTR = "spacedsl.infeasible"
+FALLBACK_AFTER = 100  # proposals in a row breaking a constraint before a strategy draws from the space instead
+MAX_TRIES = 1000
 NATIVE = ("uniform", "loguniform", "randint")  # distributions Optuna draws itself
 NOT_LEARNING = frozenset({"RandomSampler", "QMCSampler"})
 
@@ -315,7 +322,9 @@ class OptunaStrategy:
         sampler: The Optuna sampler.
         study: The Optuna study holding one trial per configuration asked or told.
         adaptive: Whether proposals depend on what was told (False for RandomSampler, QMCSampler).
-        infeasible: How many proposals broke a ``where`` constraint and were told ``FAIL``.
+        infeasible: How many proposals broke a ``where`` constraint (each a pruned trial).
+        fallbacks: How many times the sampler missed the constraints 100 times in a row and a
+            feasible draw from the space was enqueued instead.
     """
 
     def __init__(self, space, seed=None, *, sampler, **options):
@@ -331,11 +340,13 @@ class OptunaStrategy:
         self.plan = plan_for(self.space)
         self.adaptive = sampler not in NOT_LEARNING
         self.infeasible = 0
+        self.fallbacks = 0
+        self._rng = np.random.default_rng(seed)
         self._pending = {}  # config key -> deque of trial numbers asked and not told
         self._constants = frozenset(self.space.constants)
         with _quiet(optuna):
             self.study = optuna.create_study(sampler=self.sampler, direction="minimize")
-            first = self.space.default_configuration(seed=np.random.default_rng(seed))
+            first = self.space.default_configuration(seed=self._rng)
             if first is not None:
                 self.study.enqueue_trial(self.plan.optuna_params(first)[0])
 
@@ -348,8 +359,8 @@ class OptunaStrategy:
         return out
 
     def _ask_one(self):
-        fail = self._optuna.trial.TrialState.FAIL
-        for _ in range(MAX_TRIES):
+        pruned = self._optuna.trial.TrialState.PRUNED
+        for tries in range(1, MAX_TRIES + 1):
             trial = self.study.ask()
             config, broken = self.plan.ask(trial)
             if not broken:
@@ -357,7 +368,11 @@ class OptunaStrategy:
                     trial.number)
                 return config
             self.infeasible += 1
-            self.study.tell(trial, state=fail)
+            trial.set_user_attr(INFEASIBLE_ATTR, _broken_message(broken[0]))
+            self.study.tell(trial, state=pruned)
+            if tries == FALLBACK_AFTER:  # the sampler keeps missing: a feasible draw from the space instead
+                self.fallbacks += 1
+                self.study.enqueue_trial(self.plan.optuna_params(self.space.sample(seed=self._rng))[0])
         raise ValueError(f"constraints reject every configuration the sampler proposes ({MAX_TRIES} in a row; "
                          f"last: {_broken_message(broken[0])})")
 
