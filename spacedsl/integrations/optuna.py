@@ -267,12 +267,20 @@ def suggest(trial, space):
     return config
 
 
-def distributions(space):
-    """``{name: optuna distribution}`` of a space without conditions or constraints (for
-    ``optuna.distributions``-based tools and ``study.ask(fixed_distributions=...)``); the names
-    are those of `suggest`."""
-    plan = plan_for(as_space(space))
-    return {p.name: p.distribution() for p in plan.params}
+@attrs.frozen
+class Suggest:
+    """`suggest` bound to a space, for an objective: ``config = Suggest(space)(trial)``.
+
+    What ``spacedsl.convert(space, "optuna")`` returns.
+
+    Attributes:
+        space: The `Space`.
+    """
+
+    space: object = attrs.field(repr=lambda space: f"<Space of {', '.join(space.names) or 'constants only'}>")
+
+    def __call__(self, trial):
+        return suggest(trial, self.space)
 
 
 # ------------------------------------------------------------- as a strategy
