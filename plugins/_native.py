@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 import spacedsl
-from spacedsl import ast
+from spacedsl.language import ast
 
 
 def plain(value):

@@ -31,8 +31,8 @@ from __future__ import annotations
 import collections
 import math
 
-from spacedsl import ast
-from spacedsl.expr import Evaluator
+from spacedsl.language import ast
+from spacedsl.space.expr import Evaluator
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
 from spacedsl_plugins._native import build, checked, choice, defaults_refused, dist, int_range, is_literal, lit

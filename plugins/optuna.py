@@ -17,7 +17,7 @@ Optuna draws them); ``IntDistribution`` a range, or ``: int ~ loguniform`` with 
 import json
 import sys
 
-from spacedsl import ast
+from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
 from spacedsl.integrations.optuna import Suggest, plan_for, sampler_strategy

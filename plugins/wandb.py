@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 
-from spacedsl import ast
+from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
 from spacedsl_plugins._native import build, checked, choice, defaults_refused, dist, int_range, is_literal, lit

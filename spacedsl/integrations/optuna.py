@@ -60,12 +60,12 @@ import weakref
 import attrs
 import numpy as np
 
-from .. import ast
-from ..errors import did_you_mean
-from ..model import Batch
+from ..language import ast
+from ..language.errors import did_you_mean
 from ..plugins import PluginError
 from ..space import as_space
-from ..strategy import config_key
+from ..space.model import Batch
+from ..strategies import config_key
 
 EXTRA = "pip install 'spacedsl[optuna]'"
 CONFIG_ATTR = "spacedsl.config"
