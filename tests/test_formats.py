@@ -24,9 +24,9 @@ class NoConstraints:
         losses = Losses("no-where", lossy, space.filename)
         out = []
         for s in _walk(space.statements):
-            if isinstance(s, spacedsl.ast.Where):
+            if isinstance(s, spacedsl.language.ast.Where):
                 losses.add(s, "this format has no constraints")
-            elif isinstance(s, spacedsl.ast.Param):
+            elif isinstance(s, spacedsl.language.ast.Param):
                 out.append(s.name)
         losses.check()
         return out
@@ -41,7 +41,7 @@ class NoConstraints:
 def _walk(statements):
     for s in statements:
         yield s
-        if isinstance(s, spacedsl.ast.If):
+        if isinstance(s, spacedsl.language.ast.If):
             yield from _walk(s.body)
             yield from _walk(s.orelse)
 
