@@ -243,8 +243,8 @@ def cmd_grid(args):
 # ---------------------------------------------------------------- plugins
 def _add_plugins(subparsers):
     p = subparsers.add_parser(
-        "plugins", help="list every registered strategy, evaluator and distribution",
-        description="List every strategy, evaluator and distribution registered through the "
+        "plugins", help="list every registered strategy, evaluator, distribution and format",
+        description="List every strategy, evaluator, distribution and format registered through the "
                     "'spacedsl' entry-point group, with the package and version that provides it.")
     p.add_argument("--json", action="store_true", help="one JSON object a line")
     p.set_defaults(func=cmd_plugins)
