@@ -1,4 +1,4 @@
-"""The plugin manager: every strategy, evaluator and distribution comes through here.
+"""The plugin manager: every strategy, evaluator, distribution and format comes through here.
 
 Built-ins are ordinary plugins, registered by import from `DEFAULT_PLUGINS` (as
 llm and pytest do), so a source checkout has them too; they are also declared as
@@ -12,6 +12,10 @@ A plugin that fails to import gets a warning naming it, and everything else
 still works. Two plugins offering the same name are an error naming both.
 
 This module imports only the language's errors: every layer may use it.
+
+A name ending in ``:`` is a *family* (``"optuna:"``): its value is called with
+the rest of a name ``prefix:rest`` and returns that member's factory, or raises
+`PluginError` (so ``optuna:TPESampler`` needs no entry of its own).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from .language.errors import did_you_mean
 
 GROUP = "spacedsl"
 OWN_DISTRIBUTION = "spacedsl"
-KINDS = ("strategies", "evaluators", "distributions")
+KINDS = ("strategies", "evaluators", "distributions", "formats")
+_SINGULAR = {"strategies": "strategy", "evaluators": "evaluator", "distributions": "distribution",
+             "formats": "format"}
 BUILTIN = "builtin"  # the plugin of the built-in distributions
 # (name, module) of every built-in; the names are our entry points' (pyproject.toml).
 DEFAULT_PLUGINS = (
@@ -44,6 +50,9 @@ DEFAULT_PLUGINS = (
     ("gp-ei", "spacedsl_plugins.gp_ei"),
     ("holdout", "spacedsl_plugins.holdout"),
     ("kfold", "spacedsl_plugins.kfold"),
+    ("optuna", "spacedsl_plugins.optuna"),
+    ("hyperopt", "spacedsl_plugins.hyperopt"),
+    ("wandb", "spacedsl_plugins.wandb"),
 )
 PLUGINS_PACKAGE = "spacedsl_plugins"
 
@@ -163,7 +172,7 @@ def _collect(kind, clash=None):
                 message = clash and clash(kind, name, other, provider)
                 if message:
                     raise PluginError(message)
-                raise PluginError(f"two plugins offer the {kind[:-1] if kind != 'strategies' else 'strategy'} "
+                raise PluginError(f"two plugins offer the {_SINGULAR[kind]} "
                                   f"{name!r}: {other.plugin} (from {other.package}) and {provider.plugin} "
                                   f"(from {provider.package}); uninstall one, or limit plugins with "
                                   "SPACEDSL_LOAD_PLUGINS")
@@ -200,12 +209,16 @@ def _builtin_clash(kind, name, first, second):
     return None
 
 
+def formats():
+    """Every registered conversion format: ``{name: format}``."""
+    return {name: f for name, (f, _) in _collect("formats").items()}
+
+
 def listing():
     """``[(kind, name, Provider)]`` for every registered name, built-in distributions included."""
     rows = [("distribution", "scipy.NAME", Provider("scipy.stats", "scipy", _version("scipy")))]
     for kind in KINDS:
-        singular = {"strategies": "strategy", "evaluators": "evaluator", "distributions": "distribution"}[kind]
-        rows += [(singular, name, provider) for name, (_, provider) in _collect(kind).items()]
+        rows += [(_SINGULAR[kind], name, provider) for name, (_, provider) in _collect(kind).items()]
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
@@ -230,8 +243,16 @@ def evaluator(name):
     return _lookup("evaluator", name, evaluators())
 
 
+def format(name):
+    """A registered format, or a `PluginError` listing the known ones."""
+    return _lookup("format", name, formats())
+
+
 def _lookup(kind, name, table):
     if name in table:
         return table[name]
+    prefix, colon, rest = name.partition(":")
+    if colon and prefix + colon in table:
+        return table[prefix + colon](rest)
     known = ", ".join(sorted(table)) or "none (is spacedsl installed? its built-ins are entry points)"
     raise PluginError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; known: {known}")

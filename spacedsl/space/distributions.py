@@ -243,6 +243,12 @@ def scipy_distribution(name):
     return obj if isinstance(obj, scipy.stats.rv_continuous | scipy.stats.rv_discrete) else None
 
 
+def scipy_names():
+    """The names of every ``scipy.stats`` distribution (``scipy.NAME`` completions)."""
+    import scipy.stats
+    return [n for n in dir(scipy.stats) if scipy_distribution(n) is not None]
+
+
 def scipy_signature(dist):
     """The signature the language checks ``scipy.NAME(...)`` against: shapes, then loc and scale."""
     shapes = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]

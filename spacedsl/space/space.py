@@ -222,6 +222,12 @@ class Space:
         return active, np.asarray(batch.feasible(), dtype=bool)
 
     @property
+    def model(self):
+        """The compiled engine (`spacedsl.space.model.Model`: dimensions, constraints, the value
+        interner), read-only, for tools that analyse a space (lint, conversions)."""
+        return self._model
+
+    @property
     def constrained(self):
         """Whether the space has ``where`` constraints."""
         return bool(self._model.constraints)
