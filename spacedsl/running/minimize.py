@@ -39,7 +39,7 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     earlier when the strategy has nothing left to propose (a finished grid).
     Same seed, same trials (with ``n_jobs=1``; see `spacedsl.running.loop` for parallel runs).
 
-    With ``storage`` (a path to a SQLite file, see `spacedsl.storage`), every trial is
+    With ``storage`` (a path to a SQLite file, or a `spacedsl.storage.Storage`), every trial is
     recorded in the study ``study`` when it starts and when it ends (default: the
     space file's name without its suffix, or ``"default"`` for space text), and
     running the same call again resumes: the trials already there are told to the

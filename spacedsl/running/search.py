@@ -136,7 +136,8 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
             ``test_score``; None holds nothing out and claims no test score.
         seed: Seeds the test split, the evaluator's splits and the strategy (int, or None).
         n_jobs: Trials run at once in local worker processes (joblib's loky; -1: every core).
-        storage: A SQLite file that keeps every trial; the same call again resumes (see `minimize`).
+        storage: A SQLite file (or a `spacedsl.storage.Storage`) that keeps every trial; the same call
+            again resumes (see `minimize`).
         strategy_options, evaluator_options: Keyword options for the strategy and evaluator factories.
         groups: Group labels for group-aware splits (``GroupKFold``, ``GroupShuffleSplit``).
         batch_size: Ask the strategy for this many configurations at a time and run them all before

@@ -80,11 +80,6 @@ def space_text(space):
     return dumps(as_space(space))
 
 
-def space_sha256(space):
-    """The sha256 (hex) of a space's canonical text."""
-    return hashlib.sha256(space_text(space).encode("utf-8")).hexdigest()
-
-
 def _encode(value):
     if isinstance(value, tuple):
         return {"__tuple__": [_encode(v) for v in value]}
@@ -349,8 +344,6 @@ class Store:
                 "WHERE study = ? AND number = ? AND state = 'running'",
                 [(INTERRUPTED, now, name, n) for (n,) in stale])
         return name
-
-    open_study = create_or_load_study
 
     # -- trials ------------------------------------------------------------------------
     def start_trial(self, study, params, seed=None):
