@@ -21,9 +21,10 @@ from .search import SearchResult, search
 from .space import Space
 from .store import Store, StoreError
 from .trials import Trial
+from .tree import walk
 
 __all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load", "minimize", "parse", "search", "walk"]
 __version__ = "0.1.0"
 
 
