@@ -72,6 +72,9 @@ def _hyperparameter(CS, e, losses):
     try:
         if d.kind == "choice":
             values = list(d.values)
+            if any(isinstance(v, bool) for v in values) and any(_number(v) for v in values):
+                losses.add(e.node, "ConfigSpace takes true for 1 and false for 0 in one list of choices")
+                return None
             if all(_number(v) for v in values):
                 return CS.OrdinalHyperparameter(name, values, **kw)
             return CS.CategoricalHyperparameter(name, values, **kw)
@@ -134,6 +137,7 @@ class _Conditions:
     def __init__(self, CS, space, entries, hps, losses):
         self.CS, self.space, self.hps, self.losses = CS, space, hps, losses
         self.finite = {e.name: e.domain.finite for e in entries if e.kind == "parameter"}
+        self.tied = {n for e in entries if e.kind == "tied" for n in e.names}
         self.conditional = {e.name for e in entries if e.kind == "parameter" and e.conditions}
 
     def build(self, child, conditions):
@@ -167,6 +171,10 @@ class _Conditions:
         return parts[0] if len(parts) == 1 else self.CS.OrConjunction(*parts)
 
     def _atom(self, child, expr, negated, c):
+        if any(n in self.tied for n in names_in(expr)):
+            self.losses.add(c.expr, "it names a tied parameter, which ConfigSpace does not have",
+                            statement=f"if {c.text}")
+            return False
         names = [n for n in names_in(expr) if n in self.finite]
         if len(names) > 1:
             self.losses.add(c.expr, "a comparison between two parameters has no ConfigSpace condition",
@@ -226,7 +234,9 @@ def _forbiddens(CS, space, entries, e, hps, losses):
     params = {p.name: p for p in entries if p.kind == "parameter"}
     names = [n for n in e.names if n in params]
     why = None
-    if e.conditions:
+    if any(n not in params and n not in space.constants for n in e.names):
+        why = "it names a tied parameter, which ConfigSpace does not have"
+    elif e.conditions:
         why = "a constraint inside an if block has no ConfigSpace form"
     elif any(not params[n].domain.finite for n in names):
         why = "ConfigSpace's forbidden clauses compare values of finite hyperparameters only; this names " \

@@ -22,6 +22,7 @@ several dicts become ``if`` blocks on a key whose values tell them apart.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -175,20 +176,25 @@ def to_distributions(space, losses):
         return {}
     losses.check()
     constants = space.constants
-    dicts = []
+    groups = {}  # branches with the same parameters active have the same weight: merge them into products
     for b in found:
-        d = {}
-        values = dict(b.values)
-        for name, j, kind in _keys(space):
-            if j is None:
-                d[name] = [constants[name]]
-            elif j in b.active:
-                d[name] = [values[name]] if j in deciding else samplers[name]
-        dicts.append(d)
+        groups.setdefault(b.active, []).append(b)
+    dicts, weights = [], []
+    for active, members in groups.items():
+        names = list(members[0].values)
+        for product in _factor([m.values for m in members], names) if names else [{}]:
+            d = {}
+            for name, j, kind in _keys(space):
+                if j is None:
+                    d[name] = [constants[name]]
+                elif j in active:
+                    d[name] = product[name] if j in deciding else samplers[name]
+            dicts.append(d)
+            weights.append(members[0].weight * math.prod(len(v) for v in product.values()))
     if len(dicts) == 1:
         return dicts[0]
-    any_rvs = any(hasattr(v, "rvs") for d in dicts for v in d.values())
-    weights = [b.weight if any_rvs else b.weight / math.prod(len(v) for v in d.values()) for b, d in zip(found, dicts)]
+    if not any(hasattr(v, "rvs") for d in dicts for v in d.values()):  # sklearn then draws from the grid
+        weights = [w / math.prod(len(v) for v in d.values()) for w, d in zip(weights, dicts)]
     copies = _integers(weights)
     if sum(copies) > MAX_BRANCHES:
         losses.add(next(e.node for e in entries if e.conditions), "the branches' weights need more than "
@@ -404,9 +410,37 @@ def _emit(rows, losses, depth):
     rest = [{k: v for k, v in r.items() if k not in common} for r in rows]
     if all(not r for r in rest):
         return _ordered(items)
+    trial = Losses(NAME, direction="from")
+    lines = _split_on_key(rest, order, at, items, trial, depth)
+    if not trial:
+        return lines
+    tied = _tied(rest, order, pad)
+    if tied is None:
+        losses.problems += [p for p in trial.problems if p not in losses.problems]
+        return lines
+    return _ordered(items + [(min(at[k] for r in rest for k in r), tied)])
+
+
+def _tied(rows, order, pad):
+    """Dicts of lists with the same keys as one tied group of every combination they list, or None."""
+    keys = [k for k in order if k in rows[0]]
+    if any(set(r) != set(keys) for r in rows) or any(_values_of(r[k]) is None for r in rows for k in keys):
+        return None
+    combos = []
+    for r in rows:
+        for combo in itertools.product(*(_literal_values(r[k]) for k in keys)):
+            if combo not in combos:
+                combos.append(combo)
+    return [f"{pad}({', '.join(keys)}) in [{', '.join('(' + ', '.join(c) + ')' for c in combos)}]"]
+
+
+def _split_on_key(rest, order, at, items, losses, depth):
+    """If blocks on the first key whose values tell the dicts apart."""
+    pad = "    " * depth
+    items = list(items)
     disc = None
     for k in order:
-        if k in common or not all(k in r for r in rest):
+        if not all(k in r for r in rest):
             continue
         sets = [_values_of(r[k]) for r in rest]
         if None in sets:
@@ -416,7 +450,7 @@ def _emit(rows, losses, depth):
             disc = k
             break
     if disc is None:
-        losses.add(f"[{', '.join(repr(k) for k in order if k not in common)}]",
+        losses.add(f"[{', '.join(repr(k) for k in order if any(k in r for r in rest))}]",
                    "no key whose values tell these dicts apart, so they cannot become if blocks")
         return _ordered(items)
     union = list(dict.fromkeys(v for r in rest for v in _literal_values(r[disc])))

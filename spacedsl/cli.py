@@ -25,6 +25,7 @@ import tempfile
 
 import spacedsl
 from spacedsl.argtypes import non_negative_int, positive_int
+from spacedsl.convert_cmd import add_parser as _add_convert
 from spacedsl.dump import format_text
 from spacedsl.report import add_studies_parser as _add_studies
 from spacedsl.report import add_trials_parser as _add_trials
@@ -266,7 +267,7 @@ def cmd_plugins(args):
 
 # ------------------------------------------------------------------- main
 _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
-                _add_trials)
+                _add_trials, _add_convert)
 
 
 def _version():
