@@ -38,11 +38,12 @@ import math
 import numpy as np
 
 import spacedsl
-from spacedsl import ast, hookimpl
-from spacedsl.dump import literal_text
+from spacedsl import hookimpl
+from spacedsl.language import ast
+from spacedsl.language.printer import literal_text
 from spacedsl.formats import Losses, require
 from spacedsl.formats.branches import branches, truth, truth_table
-from spacedsl.tree import names_in
+from spacedsl.space.tree import names_in
 
 NAME = "configspace"
 SIGMAS = 10

@@ -32,7 +32,7 @@ import numpy as np
 
 import spacedsl
 from spacedsl import hookimpl
-from spacedsl.dump import literal_text
+from spacedsl.language.printer import literal_text
 from spacedsl.formats import Losses
 from spacedsl.formats.branches import MAX_BRANCHES, branches
 

@@ -3,7 +3,7 @@
 import itertools
 
 from spacedsl.hookspecs import hookimpl
-from spacedsl.strategy import Strategy
+from spacedsl.strategies import Strategy
 
 
 class GridSearch(Strategy):

@@ -1,7 +1,7 @@
 """``random``: independent draws from the space (vectorised ``Space.sample``)."""
 
 from spacedsl.hookspecs import hookimpl
-from spacedsl.strategy import Strategy
+from spacedsl.strategies import Strategy
 
 
 class RandomSearch(Strategy):

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from spacedsl.hookspecs import hookimpl
-from spacedsl.strategy import Strategy
+from spacedsl.strategies import Strategy
 
 MAX_SKIP_FACTOR = 1000
 

@@ -150,7 +150,7 @@ def listing():
     """``[(kind, name, Provider)]`` for every registered name, built-in distributions included."""
     import scipy
 
-    from .distributions import BUILTINS
+    from .space.distributions import BUILTINS
     rows = [("distribution", name, Provider("builtin", OWN_DISTRIBUTION, _own_version())) for name in BUILTINS]
     rows.append(("distribution", "scipy.NAME", Provider("scipy.stats", "scipy", scipy.__version__)))
     for kind in KINDS:
@@ -183,6 +183,6 @@ def format(name):
 def _lookup(kind, name, table):
     if name in table:
         return table[name]
-    from .errors import did_you_mean
+    from .language.errors import did_you_mean
     known = ", ".join(sorted(table)) or "none (is spacedsl installed? its built-ins are entry points)"
     raise PluginError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; known: {known}")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import spacedsl
-from spacedsl import ast, hookimpl, plugins
+from spacedsl import hookimpl, plugins
+from spacedsl.language import ast
 from spacedsl.formats import ConversionError, LossyConversion, Losses, MissingExtraError, require
 
 ROOT = Path(__file__).resolve().parent.parent

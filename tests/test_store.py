@@ -6,9 +6,9 @@ import sqlite3
 import pytest
 
 import spacedsl
-from spacedsl.store import Store, StoreError
-from spacedsl.strategy import config_key
-from spacedsl.trials import COMPLETE, FAILED, Trial
+from spacedsl.storage import Store, StoreError
+from spacedsl.strategies import config_key
+from spacedsl.storage import COMPLETE, FAILED, Trial
 
 SPACE = """
 x ~ uniform(-2, 2)
@@ -382,7 +382,7 @@ def test_a_file_the_system_will_not_let_us_write_is_a_store_error(tmp_path, monk
 def test_heartbeats_keep_a_live_trial_and_a_stale_one_is_failed(tmp_path, monkeypatch):
     import time
 
-    import spacedsl.store as store_module
+    import spacedsl.storage.sqlite as store_module
 
     monkeypatch.setattr(store_module, "HEARTBEAT", 0.05)
     path = tmp_path / "runs.sqlite"

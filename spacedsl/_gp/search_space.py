@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import decode as _decode  # the space's engine: activity and constraints in one pass
-from ..strategy import config_key  # noqa: F401 - re-exported for the strategy
+from ..space.model import decode as _decode  # the space's engine: activity and constraints in one pass
+from ..strategies.base import config_key  # noqa: F401 - re-exported for the strategy
 
 FILL_ORDERED = 0.5
 FILL_CATEGORICAL = -1.0

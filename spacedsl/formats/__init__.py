@@ -18,7 +18,7 @@ from typing import Protocol
 import attrs
 
 from .. import plugins
-from ..dump import dumps, expr_text
+from ..language.printer import dumps, expr_text
 from ..plugins import PluginError
 from ..space import Space, as_space
 

@@ -14,9 +14,9 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from ..grid import batches
-from ..model import Batch
-from ..tree import names_in
+from ..space.grid import batches
+from ..space.model import Batch
+from ..space.tree import names_in
 
 MAX_BRANCHES = 10_000
 

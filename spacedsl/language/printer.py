@@ -101,7 +101,7 @@ def domain_text(domain):
     return "~ " + dist_text(domain)
 
 
-def _statement_lines(s, indent):
+def statement_lines(s, indent):
     pad = "    " * indent
     if isinstance(s, ast.Param):
         head = s.name + (f": {s.type}" if s.type else "")
@@ -120,7 +120,7 @@ def _statement_lines(s, indent):
         node = s
         while True:
             for child in node.body:
-                lines += _statement_lines(child, indent + 1)
+                lines += statement_lines(child, indent + 1)
             if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
                 node = node.orelse[0]
                 lines.append(f"{pad}}} else if {expr_text(node.condition)} {{")
@@ -128,7 +128,7 @@ def _statement_lines(s, indent):
             if node.orelse:
                 lines.append(f"{pad}}} else {{")
                 for child in node.orelse:
-                    lines += _statement_lines(child, indent + 1)
+                    lines += statement_lines(child, indent + 1)
             lines.append(f"{pad}}}")
             return lines
     raise TypeError(f"not a statement: {s!r}")
@@ -139,102 +139,5 @@ def dumps(space):
     statements = getattr(space, "statements", space)
     lines = []
     for s in statements:
-        lines += _statement_lines(s, 0)
+        lines += statement_lines(s, 0)
     return "\n".join(lines) + "\n" if lines else ""
-
-
-# ------------------------------------------------------- formatting with comments
-
-
-def format_text(text, filename="<string>"):
-    """The canonical form of space text, keeping its comments and single blank lines.
-
-    This is what ``spacedsl fmt`` writes: `dumps` drops comments (it works on the
-    syntax tree), while a formatter must never lose what a person wrote. A comment
-    on its own line stays before the statement that follows it (or before the
-    ``}`` that closes its block); a comment after code stays at the end of that
-    statement's line.
-    """
-    from .parser import parse_statements
-    from .space import Space
-
-    statements, source = parse_statements(text, filename)
-    space = Space.from_statements(statements, source)
-    writer = _CommentWriter(source.comments, source.content_lines)
-    writer.block(space.statements, 0, float("inf"))
-    writer.rest(0)
-    return "\n".join(writer.lines) + "\n" if writer.lines else ""
-
-
-class _CommentWriter:
-    def __init__(self, comments, content_lines):
-        self.pending = sorted(comments)
-        self.content = content_lines
-        self.lines = []
-        self.last_source_line = None
-
-    def _take(self, before, trailing_only=False):
-        taken = [c for c in self.pending if c[0] < before and (c[3] or not trailing_only)]
-        self.pending = [c for c in self.pending if c not in taken]
-        return taken
-
-    def _gap(self, line):
-        """One blank line where the source had blank lines before `line`."""
-        if self.last_source_line is not None and line is not None and self.lines and self.lines[-1].strip():
-            if any(n not in self.content for n in range(self.last_source_line + 1, line)):
-                self.lines.append("")
-        if line is not None:
-            self.last_source_line = line
-
-    def _own_lines(self, comments, indent):
-        for line, _, text, _ in comments:
-            self._gap(line)
-            self.lines.append("    " * indent + text)
-
-    def _emit(self, text, line, trailing):
-        self._gap(line)
-        self.lines.append("  ".join([text] + [c[2] for c in trailing]))
-
-    def rest(self, indent, before=float("inf")):
-        self._own_lines(self._take(before), indent)
-
-    def block(self, statements, indent, end):
-        for k, s in enumerate(statements):
-            start = s.pos.line if s.pos is not None else None
-            if start is not None:
-                self._own_lines(self._take(start), indent)
-            following = statements[k + 1].pos if k + 1 < len(statements) else None
-            boundary = following.line if following is not None else end
-            if isinstance(s, ast.If):
-                self._if(s, indent)
-            else:
-                (text,) = _statement_lines(s, indent)
-                self._emit(text, start, self._take(boundary, trailing_only=True) if start is not None else [])
-
-    def _if(self, s, indent):
-        pad = "    " * indent
-        has_pos = s.pos is not None
-        self._emit(f"{pad}if {expr_text(s.condition)} {{", s.pos.line if has_pos else None,
-                   self._take(s.pos.line + 1, trailing_only=True) if has_pos else [])
-        node = s
-        while True:
-            close = node.pos.end_line if node.pos is not None else float("inf")
-            self.block(node.body, indent + 1, close)
-            if node.pos is not None:
-                self.rest(indent + 1, before=close)
-            after = self._take(close + 1, trailing_only=True) if node.pos is not None else []
-            if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
-                node = node.orelse[0]
-                self._emit(f"{pad}}} else if {expr_text(node.condition)} {{", close, after)
-                continue
-            if node.orelse:
-                self._emit(f"{pad}}} else {{", close, after)
-                end = node.else_end.line if node.else_end is not None else float("inf")
-                self.block(node.orelse, indent + 1, end)
-                if node.else_end is not None:
-                    self.rest(indent + 1, before=end)
-                after = self._take(end + 1, trailing_only=True) if node.else_end is not None else []
-                self._emit(f"{pad}}}", end if node.else_end is not None else None, after)
-            else:
-                self._emit(f"{pad}}}", close if node.pos is not None else None, after)
-            return

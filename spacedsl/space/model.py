@@ -88,7 +88,7 @@ class ListValues:
             return None
 
     def describe(self):
-        from .dump import literal_text
+        from ..language.printer import literal_text
         shown = ", ".join(literal_text(v) for v in self.values[:8])
         return f"[{shown}{', ...' if self.size > 8 else ''}]"
 

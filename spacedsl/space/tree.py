@@ -3,8 +3,8 @@
 `walk(space)` goes through a checked space in file order, into ``if`` blocks,
 and yields one record per declaration: a `Parameter`, a `Constant`, a `Tied`
 group or a `Constraint`. Each has ``kind``, the syntax-tree ``node`` it came
-from (the frozen attrs nodes of `spacedsl.ast`), its source position ``pos``
-(`spacedsl.ast.Pos`, 1-based) and, except constants, the ``conditions`` of the
+from (the frozen attrs nodes of `spacedsl.language.ast`), its source position ``pos``
+(`spacedsl.language.ast.Pos`, 1-based) and, except constants, the ``conditions`` of the
 blocks it sits in (it is active only when every one holds). These names are
 public API: renaming them needs a deprecation.
 
@@ -20,9 +20,9 @@ import inspect
 
 import attrs
 
-from . import ast
+from ..language import ast
 from .distributions import registry, resolve
-from .dump import expr_text
+from ..language.printer import expr_text
 from .space import as_space
 
 __all__ = ["Condition", "Constant", "Constraint", "Domain", "Parameter", "Tied", "names_in", "walk"]
@@ -33,7 +33,7 @@ class Condition:
     """The condition of an enclosing ``if`` block.
 
     Attributes:
-        expr: The condition's expression (a `spacedsl.ast` node).
+        expr: The condition's expression (a `spacedsl.language.ast` node).
         holds: True inside the ``if`` body, False inside its ``else``.
     """
 
@@ -58,7 +58,7 @@ class Domain:
 
     Attributes:
         kind: ``"choice"`` (``in [...]``), ``"range"`` (``in a..b step s``) or ``"distribution"`` (``~ ...``).
-        node: The `spacedsl.ast.Choice`, `spacedsl.ast.Range` or `spacedsl.ast.Distribution`.
+        node: The `spacedsl.language.ast.Choice`, `spacedsl.language.ast.Range` or `spacedsl.language.ast.Distribution`.
         low: The smallest value (a distribution's support may be ``-inf``); None for a choice with non-numbers.
         high: The largest value (may be ``inf``); None for a choice with non-numbers.
         step: The lattice spacing of a range or of a distribution's ``step=``, else None.
@@ -108,7 +108,7 @@ class Parameter:
         has_default: Whether a default is written (``= none`` is a default too).
         conditions: The enclosing blocks' `Condition` records; active when every one holds.
         pos: Where the statement is.
-        node: The `spacedsl.ast.Param`.
+        node: The `spacedsl.language.ast.Param`.
     """
 
     name: str
@@ -130,7 +130,7 @@ class Constant:
         name: Its name.
         value: Its value.
         pos: Where the statement is.
-        node: The `spacedsl.ast.Constant`.
+        node: The `spacedsl.language.ast.Constant`.
     """
 
     name: str
@@ -152,7 +152,7 @@ class Tied:
         has_default: Whether a default row is written.
         conditions: The enclosing blocks' `Condition` records.
         pos: Where the statement is.
-        node: The `spacedsl.ast.Tied`.
+        node: The `spacedsl.language.ast.Tied`.
     """
 
     names: tuple
@@ -173,7 +173,7 @@ class Constraint:
         expr: The condition's expression.
         conditions: The enclosing blocks' `Condition` records (outside them it does not apply).
         pos: Where the statement is.
-        node: The `spacedsl.ast.Where`.
+        node: The `spacedsl.language.ast.Where`.
     """
 
     expr: object
@@ -227,7 +227,7 @@ def _walk(statements, conditions, dims):
 
 
 def names_in(expr):
-    """The names an expression (a `spacedsl.ast` node) mentions, in order of appearance, each once."""
+    """The names an expression (a `spacedsl.language.ast` node) mentions, in order of appearance, each once."""
     out = []
     stack = [expr]
     while stack:

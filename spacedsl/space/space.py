@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 
 import attrs
 import numpy as np
 
-from . import ast
+from ..language import ast
+from ..language.errors import DSLSemanticError, did_you_mean
+from ..language.fmt import format_statements
+from ..language.parser import parse_statements
 from .checks import analyse
-from .errors import did_you_mean
 from .expr import is_number
 from .grid import iter_grid
 from .model import MISSING, Batch, Model, decode, encode, value_key
@@ -18,12 +21,35 @@ from .model import MISSING, Batch, Model, decode, encode, value_key
 MAX_DRAW_FACTOR = 1000  # rejection sampling gives up after this many draws per configuration asked
 
 
+def parse(text, filename="<string>"):
+    """Parse and check space text; raises `DSLError` (with file, line and column) on bad input."""
+    statements, source = parse_statements(text, filename)
+    return Space.from_statements(statements, source)
+
+
+def load(path):
+    """Read, parse and check a ``.space`` file (str or os.PathLike)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return parse(data, filename=os.fspath(path))
+
+
+def format_text(text, filename="<string>"):
+    """The canonical form of space text, keeping its comments and single blank lines (``spacedsl fmt``).
+
+    The text is parsed and checked first, so only a valid space is rewritten; see
+    `spacedsl.language.fmt` for where the comments go.
+    """
+    statements, source = parse_statements(text, filename)
+    space = Space.from_statements(statements, source)
+    return format_statements(space.statements, source)
+
+
 def as_space(space):
     """A `Space` from a Space or from space text."""
     if isinstance(space, Space):
         return space
     if isinstance(space, str | bytes):
-        from . import parse
         return parse(space)
     raise TypeError(f"expected a spacedsl.Space or space text, got {type(space).__name__}")
 
@@ -193,7 +219,6 @@ class Space:
     @classmethod
     def from_dict(cls, data):
         """The space `to_dict` described; raises `DSLError` on anything malformed."""
-        from .errors import DSLSemanticError
         if not isinstance(data, Mapping) or data.get("spacedsl") != 1 or not isinstance(data.get("statements"), list):
             raise DSLSemanticError("not a spacedsl dict: expected {'spacedsl': 1, 'statements': [...]}", "<dict>")
         try:

@@ -7,8 +7,8 @@ import time
 
 import attrs
 
-from .space import as_space
-from .trials import COMPLETE
+from ..space import as_space
+from ..storage.trials import COMPLETE
 
 
 @attrs.frozen
@@ -35,9 +35,9 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     raises, or returns NaN or an infinity, is recorded as a failed trial with its
     error and the search goes on. The search stops after ``n_trials`` trials, or
     earlier when the strategy has nothing left to propose (a finished grid).
-    Same seed, same trials (with ``n_jobs=1``; see `spacedsl.driver` for parallel runs).
+    Same seed, same trials (with ``n_jobs=1``; see `spacedsl.running.loop` for parallel runs).
 
-    With ``storage`` (a path to a SQLite file, see `spacedsl.store`), every trial is
+    With ``storage`` (a path to a SQLite file, see `spacedsl.storage`), every trial is
     recorded in the study ``study`` when it starts and when it ends (default: the
     space file's name without its suffix, or ``"default"`` for space text), and
     running the same call again resumes: the trials already there are told to the
@@ -55,10 +55,10 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ``dask.distributed.Client`` (``fn`` must then pickle; cloudpickle, which both loky
     and Dask use, handles lambdas and closures). ``timeout`` stops starting trials
     after that many seconds; ``trial_timeout`` fails a trial that runs longer.
-    ``batch_size`` asks the strategy in lock-step batches (see `spacedsl.driver`).
+    ``batch_size`` asks the strategy in lock-step batches (see `spacedsl.running.loop`).
     ``callback(trial)`` is called as each trial finishes.
     """
-    from .driver import run_study
+    from .loop import run_study
 
     space = as_space(space)
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
@@ -82,7 +82,7 @@ class Objective:
         self.fn = fn
 
     def __call__(self, config):
-        from .driver import Outcome
+        from .workers import Outcome
         start = time.perf_counter()
         value = float(self.fn(config))
         if not math.isfinite(value):

@@ -36,8 +36,8 @@ import math
 import os
 import sys
 
-from .errors import did_you_mean
-from .store import Store, StoreError
+from ..language.errors import did_you_mean
+from ..storage.sqlite import Store, StoreError
 
 PROG = "spacedsl"
 STATES = ("complete", "failed", "running")

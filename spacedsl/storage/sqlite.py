@@ -75,8 +75,8 @@ class StoreError(RuntimeError):
 
 def space_text(space):
     """The canonical text of a space (a `Space` or space text)."""
-    from .dump import dumps
-    from .space import as_space
+    from ..language.printer import dumps
+    from ..space import as_space
     return dumps(as_space(space))
 
 

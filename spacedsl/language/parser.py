@@ -35,7 +35,7 @@ def _grammar_text():
     try:
         return importlib.resources.files("spacedsl.grammars").joinpath("spacedsl.lark").read_text("utf-8")
     except ModuleNotFoundError:  # running from a source checkout: grammars/ sits beside spacedsl/
-        return (pathlib.Path(__file__).resolve().parent.parent / "grammars" / "spacedsl.lark").read_text("utf-8")
+        return (pathlib.Path(__file__).resolve().parents[2] / "grammars" / "spacedsl.lark").read_text("utf-8")
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,7 +11,7 @@ Decisions, where the spec is silent (in scikit-learn's terms):
 * **Parallel trials.** ``n_jobs`` (local worker processes) or ``executor``
   (any ``concurrent.futures.Executor``, or a ``dask.distributed.Client``) run
   whole trials at once, each worker fitting every split of its configuration;
-  a worker that frees up gets the next configuration at once (`spacedsl.driver`).
+  a worker that frees up gets the next configuration at once (`spacedsl.running.loop`).
   Strategies that do not learn from results (``grid``, ``random``, ``sobol``,
   or a strategy object with ``adaptive = False``) are asked for everything at
   once, up to `MAX_BATCH`, so their trials do not depend on ``n_jobs``. The
@@ -47,13 +47,13 @@ import time
 import attrs
 import numpy as np
 
-from . import plugins
-from .driver import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
-from .errors import did_you_mean
-from .evaluation import (Evaluation, SplitEvaluator, check_fraction, evaluate_on_splits, get_scorer,
+from .. import plugins
+from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from ..language.errors import did_you_mean
+from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, evaluate_on_splits, get_scorer,
                          is_stratified)
-from .space import as_space
-from .trials import COMPLETE
+from ..space import as_space
+from ..storage.trials import COMPLETE
 
 
 
@@ -265,7 +265,7 @@ class SearchTask:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
 
     def __call__(self, config):
-        from .driver import Outcome
+        from .workers import Outcome
 
         if self.splits is None:
             evaluation = _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring,
@@ -283,7 +283,7 @@ class SearchTask:
 
 def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
     """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
-    from .evaluation import error_text
+    from ..evaluators.base import error_text
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups

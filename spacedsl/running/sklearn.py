@@ -16,7 +16,7 @@ Decisions, where scikit-learn has no precedent:
   ``RandomState`` — from which one int is drawn, as ``RandomizedSearchCV``
   draws from it — or None for fresh randomness). The splits are ``cv``'s, as
   in ``GridSearchCV``: an int ``cv`` means unshuffled (Stratified)KFold.
-* Batches: see `spacedsl.driver.batch_size_for`; ``batch_size`` never depends
+* Batches: see `spacedsl.running.loop.batch_size_for`; ``batch_size`` never depends
   on ``n_jobs``, so the same ``random_state`` gives the same ``cv_results_``
   whatever ``n_jobs`` is. A non-adaptive strategy (``grid``, ``random``,
   ``sobol``) is evaluated in one call, exactly like ``GridSearchCV``.
@@ -43,9 +43,9 @@ import numpy as np
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils._param_validation import Interval
 
-from . import plugins
-from .driver import batch_size_for
-from .space import Space, as_space
+from .. import plugins
+from .loop import batch_size_for
+from ..space import Space, as_space
 
 __all__ = ["SpaceSearchCV"]
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from . import ast
+from ..language import ast
 from .distributions import ArgumentError, Prior, _decimals, registry, resolve
-from .errors import DSLSemanticError, did_you_mean
+from ..language.errors import DSLSemanticError, did_you_mean
 from .expr import Codes, is_number, names_in
 from .grid import batches
 from .model import Constraint, Dim, ListValues, Model, RangeValues, decode, literal_key
@@ -36,7 +36,7 @@ def _type_name(value):
 
 
 def _show(value):
-    from .dump import literal_text
+    from ..language.printer import literal_text
     return literal_text(value)
 
 
@@ -94,7 +94,7 @@ class Analysis:
             return ast.If(s.condition, body, orelse, pos=s.pos, else_end=s.else_end)
         if isinstance(s, ast.Where):
             self._condition(s.condition)
-            from .dump import expr_text
+            from ..language.printer import expr_text
             self.constraints.append(Constraint(s.condition, guards, s.pos, self._requires(s.condition, guards),
                                                expr_text(s.condition)))
             return s
@@ -320,7 +320,7 @@ def _no_duplicates(values, nodes):
 
 
 def _describe_prior(node, prior):
-    from .dump import dist_text
+    from ..language.printer import dist_text
     text = dist_text(node)
     if prior.integer:
         text += ", integers"

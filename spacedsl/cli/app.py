@@ -18,20 +18,21 @@ arguments and ``func``, listed in ``_SUBCOMMANDS``.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
 import tempfile
 
 import spacedsl
-from spacedsl.argtypes import non_negative_int, positive_int
-from spacedsl.convert_cmd import add_parser as _add_convert
-from spacedsl.dump import format_text
-from spacedsl.report import add_studies_parser as _add_studies
-from spacedsl.report import add_trials_parser as _add_trials
-from spacedsl.tune import add_parser as _add_tune
+from .. import plugins
+from ..space import format_text
+from .console import PROG, error, non_negative_int, positive_int
+from .convert import add_parser as _add_convert
+from .listing import add_studies_parser as _add_studies
+from .listing import add_trials_parser as _add_trials
+from .tune import add_parser as _add_tune
 
-PROG = "spacedsl"
 STDIN = "-"
 
 
@@ -46,10 +47,6 @@ def _reason(exc):
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc)
-
-
-def _error(message):
-    print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
 def _load(path):
@@ -122,7 +119,7 @@ def cmd_check(args):
         try:
             _load(path)
         except _CannotRead as exc:
-            _error(str(exc))
+            error(str(exc))
             status = 2
         except spacedsl.DSLError as exc:
             print(exc, file=sys.stderr)
@@ -154,7 +151,7 @@ def cmd_fmt(args):
         try:
             status = max(status, _fmt_one(path, args))
         except _CannotRead as exc:
-            _error(str(exc))
+            error(str(exc))
             status = 2
         except spacedsl.DSLError as exc:
             print(exc, file=sys.stderr)
@@ -191,7 +188,7 @@ def _fmt_one(path, args):
     try:
         _write_text(path, canonical)
     except OSError as exc:
-        _error(f"cannot write {path}: {_reason(exc)}")
+        error(f"cannot write {path}: {_reason(exc)}")
         return 2
     print(f"reformatted {path}")
     return 0
@@ -252,8 +249,7 @@ def _add_plugins(subparsers):
 
 
 def cmd_plugins(args):
-    from .plugins import listing
-    rows = [(kind, name, prov.package, prov.version) for kind, name, prov in listing()]
+    rows = [(kind, name, prov.package, prov.version) for kind, name, prov in plugins.listing()]
     if args.json:
         for kind, name, package, version in rows:
             print(json.dumps({"kind": kind, "name": name, "package": package, "version": version}))
@@ -272,9 +268,8 @@ _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add
 
 def _version():
     try:
-        from importlib.metadata import PackageNotFoundError, version
-        return version("spacedsl")
-    except PackageNotFoundError:
+        return importlib.metadata.version("spacedsl")
+    except importlib.metadata.PackageNotFoundError:
         return getattr(spacedsl, "__version__", "unknown")
 
 
@@ -299,13 +294,13 @@ def main(argv=None):
     try:
         return args.func(args)
     except _CannotRead as exc:
-        _error(str(exc))
+        error(str(exc))
         return 2
     except spacedsl.DSLError as exc:
         print(exc, file=sys.stderr)
         return 1
     except spacedsl.PluginError as exc:
-        _error(str(exc))
+        error(str(exc))
         return 2
     except KeyboardInterrupt:
         return 130

@@ -388,7 +388,7 @@ class Prior:
 
 def registry():
     """Every distribution name the language knows: the built-ins and what plugins add."""
-    from .plugins import PluginError, _collect
+    from ..plugins import PluginError, _collect
     names = dict(BUILTINS)
     for name, (factory, provider) in _collect("distributions").items():
         if name in names or name.split(".")[0] == "scipy":

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ast
+from ..language import ast
 
 NUMBER, NONE, FALSE, TRUE = 0, 1, 2, 3
 

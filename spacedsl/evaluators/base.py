@@ -109,7 +109,7 @@ def get_scorer(estimator, scoring):
     if isinstance(scoring, str):
         names = get_scorer_names()
         if scoring not in names:
-            from .errors import did_you_mean
+            from ..language.errors import did_you_mean
             raise ValueError(f"unknown scoring {scoring!r}{did_you_mean(scoring, names)}; use a name from "
                              "sklearn.metrics.get_scorer_names() or a callable scorer(estimator, X, y)")
     elif scoring is not None and not callable(scoring):
