@@ -14,7 +14,11 @@ hookimpl = pluggy.HookimplMarker("spacedsl")
 
 @hookspec
 def spacedsl_strategies():
-    """Return ``{name: factory}``; ``factory(space, seed=None, **options)`` has ``ask(n)`` and ``tell(config, loss)``."""
+    """Return ``{name: factory}``; ``factory(space, seed=None, **options)`` has ``ask(n)`` and ``tell(config, loss)``.
+
+    A name ending in ``:`` is a family: ``{"optuna:": family}``, where ``family(rest)`` returns the
+    factory of the strategy ``optuna:rest`` (or raises `spacedsl.PluginError`).
+    """
 
 
 @hookspec

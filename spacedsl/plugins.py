@@ -9,6 +9,10 @@ built-ins always load.
 
 A plugin that fails to import gets a warning naming it, and everything else
 still works. Two plugins offering the same name are an error naming both.
+
+A name ending in ``:`` is a *family* (``"optuna:"``): its value is called with
+the rest of a name ``prefix:rest`` and returns that member's factory, or raises
+`PluginError` (so ``optuna:TPESampler`` needs no entry of its own).
 """
 
 from __future__ import annotations
@@ -183,6 +187,9 @@ def format(name):
 def _lookup(kind, name, table):
     if name in table:
         return table[name]
+    prefix, colon, rest = name.partition(":")
+    if colon and prefix + colon in table:
+        return table[prefix + colon](rest)
     from .language.errors import did_you_mean
     known = ", ".join(sorted(table)) or "none (is spacedsl installed? its built-ins are entry points)"
     raise PluginError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; known: {known}")
