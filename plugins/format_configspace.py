@@ -66,10 +66,16 @@ def _plain(v):
 # ------------------------------------------------------------ to ConfigSpace
 
 
-def _hyperparameter(CS, e, losses):
-    """One parameter as a ConfigSpace hyperparameter, or None after recording why not."""
+def _hyperparameter(CS, e, losses, fallback):
+    """One parameter as a ConfigSpace hyperparameter, or None after recording why not.
+
+    ``fallback`` holds defaults for parameters without one whose ConfigSpace default must meet the
+    forbidden clauses (ConfigSpace checks its default configuration against them).
+    """
     d, name = e.domain, e.name
     kw = {"default_value": e.default} if e.has_default else {}
+    if not e.has_default and name in fallback:
+        kw = {"default_value": fallback[name]}
     try:
         if d.kind == "choice":
             values = list(d.values)
@@ -224,7 +230,11 @@ class _Conditions:
             if isinstance(left, ast.Name) and isinstance(right, ast.Literal) and _number(right.value) \
                     and op in ops:
                 cls = self.CS.LessThanCondition if op == "<" else self.CS.GreaterThanCondition
-                return cls(self.hps[child], self.hps[parent], right.value)
+                try:
+                    return cls(self.hps[child], self.hps[parent], right.value)
+                except ValueError as exc:  # a value outside the parent's range: never (or always) true
+                    self.losses.add(c.expr, f"ConfigSpace rejects it: {exc}", statement=f"if {c.text}")
+                    return False
         self.losses.add(c.expr, f"on the drawn parameter {parent!r} ConfigSpace has only < and > conditions",
                         statement=f"if {c.text}")
         return False
@@ -272,14 +282,24 @@ def to_native(space, lossy=False):
     CS = _cs()
     losses = Losses(NAME, lossy, space.filename)
     entries = list(spacedsl.walk(space))
-    hps, constants = {}, []
+    constrained = {n for e in entries if e.kind == "constraint" for n in e.names}
+    fallback = {}
+    if constrained:
+        try:
+            base = space.default_configuration(seed=0) or space.sample(seed=0)
+        except ValueError:
+            base = {}
+        fallback = {n: v for n, v in (base or {}).items() if n in constrained}
+    hps, constants, made = {}, [], []
     for e in entries:
         if e.kind == "parameter":
-            hp = _hyperparameter(CS, e, losses)
+            hp = _hyperparameter(CS, e, losses, fallback)
             if hp is not None:
                 hps[e.name] = hp
+                made.append((hp, e.node))
         elif e.kind == "constant":
             constants.append(CS.Constant(e.name, e.value))
+            made.append((constants[-1], e.node))
         elif e.kind == "tied":
             losses.add(e.node, "ConfigSpace has no tied parameters")
     conditions = []
@@ -290,18 +310,34 @@ def to_native(space, lossy=False):
             if condition is None:
                 hps.pop(e.name)  # its block could not be carried: dropped with it
             elif condition is not True:
-                conditions.append(condition)
+                conditions.append((condition, e.conditions[-1].expr, f"if {e.conditions[-1].text}"))
     forbiddens = []
     for e in entries:
         if e.kind == "constraint":
-            forbiddens += _forbiddens(CS, space, entries, e, hps, losses)
+            forbiddens += [(f, e.node, None) for f in _forbiddens(CS, space, entries, e, hps, losses)]
+    made = [(hp, node, None) for hp, node in made if hp.name in hps or hp in constants]
+    live = [c for c in conditions if all(h.name in hps for h in _condition_hps(c[0]))]
+    groups = _accepted(CS, (made, live, forbiddens), losses)  # what ConfigSpace itself rejects is a problem too
     losses.check()
     cs = CS.ConfigurationSpace(meta={"spacedsl": spacedsl.dumps(space)} if not losses else None)
-    cs.add(*hps.values(), *constants)
-    live = [c for c in conditions if all(h.name in hps for h in _condition_hps(c))]
-    cs.add(*live)
-    cs.add(*forbiddens)
+    for objects in groups:
+        cs.add(*objects)
     return cs
+
+
+def _accepted(CS, groups, losses):
+    """The objects ConfigSpace accepts, added one at a time to a scratch space; the others are problems."""
+    cs, out = CS.ConfigurationSpace(), []
+    for group in groups:
+        kept = []
+        for obj, node, statement in group:
+            try:
+                cs.add(obj)
+                kept.append(obj)
+            except Exception as exc:  # ConfigSpace's own checks: illegal condition values, forbidden defaults
+                losses.add(node, f"ConfigSpace rejects it: {str(exc).splitlines()[0]}", statement=statement)
+        out.append(kept)
+    return out
 
 
 def _condition_hps(c):
