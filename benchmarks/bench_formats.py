@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import ast as pyast
 import collections
-import math
 import pathlib
 import sys
 import time

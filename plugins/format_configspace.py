@@ -9,7 +9,9 @@ To ConfigSpace, exactly or not at all:
   uniform(k - 0.5, m + 0.5)`` ``UniformIntegerHyperparameter``; ``normal`` a
   ``NormalFloatHyperparameter`` bounded at 10 sigma (spacedsl's draws stay
   within 7.1 sigma); ``scipy.beta``, ``scipy.truncnorm`` and ``scipy.uniform``
-  their ConfigSpace twins; constants ``Constant``; defaults ``default_value``.
+  their ConfigSpace twins; ``: int`` on any other distribution a ``CategoricalHyperparameter``
+  of the integers it can draw (up to 5,000), weighted by the exact probability of each;
+  constants ``Constant``; defaults ``default_value``.
 - an ``if`` condition becomes Equals/NotEquals/In/GreaterThan/LessThan
   conditions joined by And/Or conjunctions: each part that names one
   finite parameter is evaluated over that parameter's values (so any
@@ -19,8 +21,7 @@ To ConfigSpace, exactly or not at all:
   clauses (every combination it rules out, as In or And-of-Equals clauses).
 
 Refused: ``expon``, ``lognormal`` and other distributions ConfigSpace lacks,
-``step=``, ``: int`` on a continuous distribution (ConfigSpace's integer
-rounding differs), tied groups, constraints on drawn or conditional
+``step=``, tied groups, constraints on drawn or conditional
 parameters, and conditions ConfigSpace evaluates differently (one that holds
 while its parent is inactive). The space's canonical text rides along (the
 space's ``meta`` and a ``"spacedsl"`` key of the JSON), so a space converted
@@ -49,6 +50,7 @@ NAME = "configspace"
 SIGMAS = 10
 MAX_ORDINAL = 100_000
 MAX_FORBIDDEN = 10_000
+MAX_WEIGHTED = 5_000
 
 
 def _cs():
@@ -66,7 +68,7 @@ def _plain(v):
 # ------------------------------------------------------------ to ConfigSpace
 
 
-def _hyperparameter(CS, e, losses, fallback):
+def _hyperparameter(CS, space, e, losses, fallback):
     """One parameter as a ConfigSpace hyperparameter, or None after recording why not.
 
     ``fallback`` holds defaults for parameters without one whose ConfigSpace default must meet the
@@ -92,13 +94,32 @@ def _hyperparameter(CS, e, losses, fallback):
                 losses.add(e.node, f"a range of {d.size:,} values is too many for an ordinal hyperparameter")
                 return None
             return CS.OrdinalHyperparameter(name, list(d.values), **kw)
-        return _drawn(CS, e, d, kw, losses)
+        return _drawn(CS, space, e, d, kw, losses)
     except (ValueError, TypeError) as exc:  # e.g. ConfigSpace takes 1 and true for the same choice
         losses.add(e.node, f"ConfigSpace refuses it: {exc}")
         return None
 
 
-def _drawn(CS, e, d, kw, losses):
+def _rounded_masses(space, e):
+    """``{k: probability}`` of an ``: int`` draw over the integers spacedsl can draw, or None when too many.
+
+    spacedsl draws through the quantile function at u in [1e-12, 1 - 1e-12], so even an unbounded
+    distribution draws from a bounded set of integers; the tails beyond are a few 1e-12.
+    """
+    prior = next(dim.prior for dim in space.dimensions if dim.names == (e.name,))
+    low, high = (int(v) for v in prior.ppf(np.array([0.0, 1.0])))
+    if high - low + 1 > MAX_WEIGHTED:
+        return None
+    ks = np.arange(low, high + 1)
+    edges = np.concatenate([[prior.low], ks[:-1] + 0.5, [prior.high]])  # x rounds half up to k
+    masses = np.diff(prior.cdf(edges))
+    if not np.all(np.isfinite(masses)) or masses.sum() <= 0:
+        return None
+    masses = masses / masses.sum()
+    return {int(k): float(m) for k, m in zip(ks, masses) if m > 0}
+
+
+def _drawn(CS, space, e, d, kw, losses):
     name, a, dist = e.name, d.arguments, d.distribution
     if d.step is not None:
         losses.add(e.node, "ConfigSpace has no step lattice for distributions (q was removed in ConfigSpace 1.0)")
@@ -109,9 +130,13 @@ def _drawn(CS, e, d, kw, losses):
         low, high = a.get("low"), a.get("high")
         if dist == "uniform" and (low - 0.5).is_integer() and (high - 0.5).is_integer():
             return CS.UniformIntegerHyperparameter(name, int(low + 0.5), int(high - 0.5), **kw)
-        losses.add(e.node, "': int' rounds a continuous draw, which ConfigSpace's integer hyperparameters do not "
-                   "reproduce; use a range (a..b) or randint(a, b)")
-        return None
+        weights = _rounded_masses(space, e)
+        if weights is None:
+            losses.add(e.node, "': int' rounds a continuous draw, which ConfigSpace's integer hyperparameters do not "
+                       f"reproduce, and it draws more than {MAX_WEIGHTED:,} integers (too many for a weighted "
+                       "categorical); use a range (a..b) or randint(a, b)")
+            return None
+        return CS.CategoricalHyperparameter(name, list(weights), weights=list(weights.values()), **kw)
     if dist in ("uniform", "loguniform"):
         return CS.UniformFloatHyperparameter(name, a["low"], a["high"], log=dist == "loguniform", **kw)
     if dist in ("normal", "norm", "scipy.norm"):
@@ -293,7 +318,7 @@ def to_native(space, lossy=False):
     hps, constants, made = {}, [], []
     for e in entries:
         if e.kind == "parameter":
-            hp = _hyperparameter(CS, e, losses, fallback)
+            hp = _hyperparameter(CS, space, e, losses, fallback)
             if hp is not None:
                 hps[e.name] = hp
                 made.append((hp, e.node))
