@@ -158,7 +158,8 @@ def listing():
     rows = [("distribution", name, Provider("builtin", OWN_DISTRIBUTION, _own_version())) for name in BUILTINS]
     rows.append(("distribution", "scipy.NAME", Provider("scipy.stats", "scipy", scipy.__version__)))
     for kind in KINDS:
-        rows += [(_SINGULAR[kind], name, provider) for name, (_, provider) in _collect(kind).items()]
+        rows += [(_SINGULAR[kind], name + "NAME" if name.endswith(":") else name, provider)  # a family: optuna:NAME
+                 for name, (_, provider) in _collect(kind).items()]
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
