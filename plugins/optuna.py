@@ -7,7 +7,8 @@ The format, define-by-run first: ``convert(space, "optuna")`` is a `Suggest` (``
 fn(trial)``), exact for every space. ``kind="distributions"`` gives ``{name: optuna
 distribution}`` (for ``study.ask(fixed_distributions=...)``, ``optuna.distributions``-based
 tools, and `dumps`, its JSON) for a space Optuna's distributions can carry: no ``if``, ``where``
-or tied group, and only ``uniform``, ``loguniform``, ``randint``, choices and ranges;
+or tied group, and only ``uniform``, ``loguniform`` (without ``step`` or ``: int``: Optuna weighs
+the rounded values alike), ``randint``, choices and ranges;
 a constant becomes a one-value categorical. Defaults are not carried (as in the sklearn format:
 Optuna's distributions have no first trial). Back: ``FloatDistribution`` is ``uniform`` /
 ``loguniform``, or a range ``low..high step s`` with a step (every lattice value alike, as
@@ -63,6 +64,11 @@ class OptunaFormat:
                 losses.add(nodes[name], f"Optuna has no distribution like {nodes[name].domain.name}"
                                         f"{' with a step' if p.dim.prior.step else ''}; kind='suggest' draws it "
                                         "exactly through the unit cube")
+            elif p.how == "snap" and (p.dim.prior.integer or p.dim.prior.step) and p.kind == "float":
+                losses.add(nodes[name], "spacedsl rounds a continuous draw onto the integers or the step, so its "
+                                        "end values weigh half; Optuna's IntDistribution and stepped "
+                                        "FloatDistribution weigh every value alike (kind='suggest' rounds as "
+                                        "spacedsl does)")
             elif p.how == "index":
                 losses.add(nodes[name], "its values are equal to Python (such as 1 and true), so they cannot "
                                         "be the choices of one Optuna categorical")
