@@ -228,3 +228,9 @@ def test_different_spaces_show_a_change(a, b):
         assert sorted(spacedsl.dumps(old).splitlines()) == sorted(spacedsl.dumps(new).splitlines())
     back = diff_spaces(new, old)
     assert bool(back.changes) == bool(d.changes)
+
+
+def test_a_changed_block_condition_is_one_line():
+    old = 'k in ["a", "b"]\nif k == "a" {\n    x in 1..3\n    y in [1, 2]\n}\nz in [1, 2]\n'
+    d = diff(old, old.replace('k == "a"', 'k != "b"'))
+    assert [c.message for c in d.changes] == ['x, y: active when k == "a" -> when k != "b"']
