@@ -176,12 +176,16 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
     exhausted, abandoned, skips, local_number = False, False, 0, len(trials)
     retried = set()  # keys of configurations whose worker died once: they run again, alone
     solo = False     # such a configuration is running
+    untold = []      # lock-step: a batch's results, told in trial order once the whole batch is back
 
     def next_config():
         nonlocal exhausted
         if not queue and not exhausted:
             if batch_size is not None and flying:
                 return None  # lock-step: the next batch waits for this one
+            for _, told, loss in sorted(untold, key=lambda item: item[0]):
+                proposer.tell(told, loss)  # in trial order, whichever worker finished first
+            untold.clear()
             want = batch_size or ask_size
             configs = proposer.ask(max(1, min(want, n_trials - finished - len(flying))))
             if not configs:
@@ -207,7 +211,10 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
         infos[number] = outcome.info
         trials.append(trial)
         finished += 1
-        proposer.tell(config, _loss(trial.value, maximize))
+        if batch_size is None:
+            proposer.tell(config, _loss(trial.value, maximize))
+        else:
+            untold.append((number, config, _loss(trial.value, maximize)))
         if trial.state == COMPLETE and store is not None:
             done.add(config_key(config))
         if callback is not None:
