@@ -1,35 +1,53 @@
-"""Benchmarks of the tools for .space files in repositories (issue 13).
+"""Benchmarks of the tooling for .space files: lint and semantic diff.
 
-Run from the repository root (needs the lsp extra: ``pip install -e '.[lsp]'``):
+Run from the repository root:
 
-    python benchmarks/bench_tooling.py            # 20 edits of each kind
-    python benchmarks/bench_tooling.py --quick    # 5
+    python benchmarks/bench_tooling.py            # full run (under a minute)
+    python benchmarks/bench_tooling.py --quick    # fewer repeats
 
-It prints a Markdown table (median, min and max, the goal, whether the median meets it), then
-the versions and the load average. Every file is the 1,000-parameter space of
-``bench_language.py`` (its generator, imported).
+It prints a Markdown table (median and min of several repeats, the goal, whether the median meets
+it) and the versions. The space is the generated 1,000-parameter file of ``bench_language.py``
+(160 ``if`` blocks, 120 ``where`` lines; its generator is imported, so the two cannot drift).
 
-Language server rows: ``python -m spacedsl lsp`` runs as a real subprocess and a pygls client
-talks to it over stdio, as an editor does. One edit is one ``textDocument/didChange`` (an
-incremental change, as editors send them); its time runs from sending it to receiving the
-``textDocument/publishDiagnostics`` that carries the new version (the check diagnostics; lint
-warnings follow after a pause in typing and are timed on their own row). Kinds of edit, each
-at 20 places spread over the file:
+Measurements
+1. ``spacedsl.parse`` of the file: the reference (``bench_language.py`` row 1), measured in the same
+   run so the other rows can be read against it on a busy machine.
+2. ``lint_report(text)``: parse, grid size, feasible fraction (exact here: every component has at most
+   10^6 grid rows), every check, ignore comments. Goal <= 200 ms.
+3. ``spacedsl diff`` of two versions, as the command does it: parse both, then ``diff_spaces``.
+   The second version widens a range, renames a parameter used in a constraint, changes a default
+   and adds a constraint. Goal <= 150 ms.
+4. ``diff_spaces(old, new)`` alone, on spaces already parsed (what an editor or a caller holding
+   both spaces pays).
+5. ``difflib.unified_diff`` of the same two texts: a line diff, for scale (it knows nothing of the
+   language).
 
-* in a line, the file stays valid: a digit of a number changes (``uniform(0.5, 3.0)`` to
-  ``uniform(0.5, 3.1)``) -- most keystrokes;
-* in a line, the file breaks: a ``)`` typed after the statement (a syntax error to report);
-* a new line: an empty line inserted (moves every statement below it).
+Timing: wall clock (``time.perf_counter``) and the process's CPU time (``time.process_time``, which
+other processes on a shared machine disturb less), garbage collected before each repeat, one untimed
+warm-up call first. The "/ parse" column is CPU time over row 1's.
 
-Rows are functions ``rows_*(args) -> list of rows`` listed in ``ROWS``; a row is
-``(label, seconds per repeat, goal seconds or None, note)``.
+Language server rows (6-10; need the lsp extra, ``pip install -e '.[lsp]'``): ``python -m spacedsl
+lsp`` runs as a real subprocess and a pygls client talks to it over stdio, as an editor does. One
+edit is one ``textDocument/didChange`` (an incremental change, as editors send them); its time runs
+from sending it to receiving the ``textDocument/publishDiagnostics`` that carries the new version
+(the check diagnostics; lint warnings follow after a pause in typing, row 10). Each edit is undone
+right after (untimed), so every edit starts from the original file. Kinds of edit, each at
+``--edits`` places spread over the file (default 20, ``--quick`` 5):
+
+6. in a line, the file stays valid: the last digit of a distribution's upper bound changes
+   (``uniform(0.5, 3.0)`` to ``uniform(0.5, 3.1)``) -- most keystrokes. Goal: median <= 100 ms;
+7. in a line, the file breaks: a ``)`` typed after a statement (a syntax error to report);
+8. a new line: an empty line inserted (moves every statement below it);
+9. opening the file (the first diagnostics);
+10. from an edit to the publication that adds the lint warnings (0.3 s of quiet, then lint).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
+import difflib
+import gc
 import os
 import platform
 import re
@@ -37,17 +55,42 @@ import statistics
 import sys
 import time
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-for _path in (_ROOT, os.path.join(_ROOT, "benchmarks")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+for path in (_ROOT, _HERE):  # run from a source checkout without installing
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
-from bench_language import fmt_time, make_big_space, to_spacedsl  # noqa: E402
+import bench_language  # noqa: E402  (the generator of the 1,000-parameter file)
 
 
-def big_text():
-    """The 1,000-parameter space of bench_language.py, as text."""
-    return to_spacedsl(make_big_space(1000, seed=0))
+def timed(fn, repeats, warmup=1):
+    """Wall-clock and CPU seconds per call of `fn` over `repeats` calls after `warmup` untimed ones,
+    and the last result."""
+    result = None
+    for _ in range(warmup):
+        result = fn()
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
+    return times, result
+
+
+def second_version(text):
+    """The file after a typical commit: four semantic edits."""
+    edits = [
+        ("g05_a in 0..100 = 50", "g05_a in 0..120 = 50"),  # widened
+        ("g10_c1", "g10_first"),  # renamed, also inside its constraint
+        ("g20_b in 0..100 = 50", "g20_b in 0..100 = 60"),  # default changed
+        ("where g30_a + g30_b <= 190", "where g30_a + g30_b <= 190\nwhere g30_a <= 90"),  # constraint added
+    ]
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
 
 
 # ------------------------------------------------------------------ the language server
@@ -144,51 +187,105 @@ async def _lsp_session(text, kinds, n):
     return results
 
 
-def rows_lsp(args):
-    n = 5 if args.quick else 20
-    results = asyncio.run(_lsp_session(big_text(), ("valid", "broken", "newline"), n))
+def lsp_rows(text, n):
+    """Rows 6-10: ``(label, seconds, goal or None, note)``."""
+    results = asyncio.run(_lsp_session(text, ("valid", "broken", "newline"), n))
     rows = [
-        ("`spacedsl lsp`: diagnostics after an edit in a line (the file stays valid)",
-         results["valid"], 0.100, f"median of {n} edits"),
-        ("same, an edit that leaves a syntax error", results["broken"], None,
+        ("6. `spacedsl lsp`: diagnostics after an edit in a line (the file stays valid)",
+         results["valid"], 0.100, f"{n} edits"),
+        ("7. same, an edit that leaves a syntax error", results["broken"], None,
          f"{n} edits; the error path parses the whole file"),
-        ("same, a new line (every statement below it moves)", results["newline"], None,
+        ("8. same, a new line (every statement below it moves)", results["newline"], None,
          f"{n} edits; one full parse"),
-        ("same, opening the file (first diagnostics)", results["open"], None, "one open"),
+        ("9. same, opening the file (first diagnostics)", results["open"], None, "one open"),
     ]
     if results.get("lint"):
-        rows.append(("same, lint warnings after an edit (a 0.3 s pause in typing, then lint)", results["lint"],
+        rows.append(("10. same, lint warnings after an edit (0.3 s of quiet, then lint)", results["lint"],
                      None, "one edit"))
     return rows
 
 
-ROWS = [rows_lsp]
-
-
-# ------------------------------------------------------------------------------ report
-def _version(dist):
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="5 edits of each kind instead of 20")
-    args = ap.parse_args(argv)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    rows = [row for make in ROWS for row in make(args)]
+def print_lsp_table(rows):
+    fmt = bench_language.fmt_time
     print("| measurement | median | min | max | goal | met? | note |")
     print("|---|---:|---:|---:|---:|:---:|---|")
     for label, times, goal, note in rows:
         med = statistics.median(times)
-        met = "" if goal is None else ("yes" if med <= goal else "**no**")
-        print(f"| {label} | {fmt_time(med)} | {fmt_time(min(times))} | {fmt_time(max(times))} | "
-              f"{fmt_time(goal) if goal else '—'} | {met} | {note} |")
+        met = "" if goal is None else ("yes" if med <= goal else f"**no** ({med / goal:.1f}x)")
+        print(f"| {label} | {fmt(med)} | {fmt(min(times))} | {fmt(max(times))} | "
+              f"{'—' if goal is None else '<= ' + fmt(goal)} | {met} | {note} |")
+
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument("--edits", type=int, default=None, help="edits of each kind in rows 6-8 (default 20; quick 5)")
+    ap.add_argument("--no-lsp", action="store_true", help="skip the language server rows")
+    args = ap.parse_args(argv)
+    repeats = 5 if args.quick else 15
+    edits = args.edits or (5 if args.quick else 20)
+    load = os.getloadavg()[0]
+
+    import numpy
+
+    import spacedsl
+    from spacedsl.tooling.diff import diff_spaces
+    from spacedsl.tooling.lint import lint_report
+
+    old_text = bench_language.to_spacedsl(bench_language.make_big_space(1000, seed=0))
+    new_text = second_version(old_text)
+    rows = []  # (label, times, goal seconds or None, note)
+
+    parse_times, space = timed(lambda: spacedsl.parse(old_text), repeats)
+    assert len(space.names) == 1000
+    rows.append(("1. `parse` the 1,000-parameter file (reference)", parse_times, None, ""))
+
+    lint_times, report = timed(lambda: lint_report(old_text, "big.space"), repeats)
+    assert report.errors == 0 and report.survey.fraction.exact
+    rows.append(("2. `lint` the file", lint_times, 0.200,
+                 f"{len(report.findings)} findings; feasible {report.survey.fraction.describe()}"))
+
+    def diff_texts():
+        return diff_spaces(spacedsl.parse(old_text), spacedsl.parse(new_text))
+
+    diff_times, result = timed(diff_texts, repeats)
+    kinds = sorted(c.kind for c in result.changes)
+    assert kinds == ["constraint", "default", "renamed", "widened"], kinds
+    rows.append(("3. `diff` two versions (parse both + diff)", diff_times, 0.150,
+                 f"{len(result.changes)} changes"))
+
+    old_space, new_space = spacedsl.parse(old_text), spacedsl.parse(new_text)
+    rows.append(("4. `diff_spaces` of the two parsed versions", timed(lambda: diff_spaces(old_space, new_space),
+                                                                      repeats)[0], None, ""))
+    old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
+    rows.append(("5. `difflib.unified_diff` of the two texts (a line diff, for scale)",
+                 timed(lambda: list(difflib.unified_diff(old_lines, new_lines)), repeats)[0], None, ""))
+
+    parse_cpu = statistics.median(c for _, c in parse_times)
+    fmt = bench_language.fmt_time
+    print("| measurement | median | min | CPU median | / parse | goal | met? | repeats / note |")
+    print("|---|---:|---:|---:|---:|---:|:---:|---|")
+    for label, times, goal, note in rows:
+        wall = [w for w, _ in times]
+        med, lo, cpu = statistics.median(wall), min(wall), statistics.median(c for _, c in times)
+        met = "" if goal is None else ("yes" if med <= goal else f"**no** ({med / goal:.1f}x)")
+        rep = f"n={len(times)}" + (f"; {note}" if note else "")
+        print(f"| {label} | {fmt(med)} | {fmt(lo)} | {fmt(cpu)} | {cpu / parse_cpu:.2f} | "
+              f"{'—' if goal is None else '<= ' + fmt(goal)} | {met} | {rep} |")
     print()
-    print(f"Python {platform.python_version()}, pygls {_version('pygls')}, lark {_version('lark')}, "
-          f"numpy {_version('numpy')}; load average before the run {load:.2f}, {os.cpu_count()} CPUs")
+    if not args.no_lsp:
+        try:
+            import pygls  # noqa: F401
+        except ImportError:
+            print("Rows 6-10 skipped: the language server needs pygls (pip install -e '.[lsp]').")
+        else:
+            print_lsp_table(lsp_rows(old_text, edits))
+        print()
+    print(f"Python {platform.python_version()}, numpy {numpy.__version__}, "
+          f"lark {bench_language._version('lark')}, pygls {bench_language._version('pygls')}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load:.1f} before the run, "
+          f"{os.getloadavg()[0]:.1f} after; {'--quick' if args.quick else 'full'} run")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import tempfile
 import spacedsl
 from .. import plugins
 from ..space import format_text
+from ..tooling.diff import add_parser as _add_diff
+from ..tooling.lint import add_parser as _add_lint
 from ..tooling.lsp import add_parser as _add_lsp
 from .console import PROG, error, non_negative_int, positive_int
 from .listing import add_studies_parser as _add_studies
@@ -263,7 +265,8 @@ def cmd_plugins(args):
 
 # ------------------------------------------------------------------- main
 _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
-                _add_trials, _add_lsp)
+                _add_trials)
+_SUBCOMMANDS += (_add_lint, _add_diff, _add_lsp)
 
 
 def _version():
