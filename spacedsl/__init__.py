@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .formats import ConversionError, convert
 from .hookspecs import hookimpl
 from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
 from .language.printer import dumps
@@ -17,8 +18,8 @@ from .running.search import SearchResult, search
 from .space import Space, load, parse
 from .storage import Store, StoreError, Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
+           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 
 

@@ -16,10 +16,10 @@ import sys
 
 import attrs
 
-import spacedsl
-
 from ..language import ast
-from ..language.printer import domain_text, expr_text, literal_text
+from ..language.errors import DSLError
+from ..language.printer import domain_text, dumps, expr_text, literal_text
+from ..space import parse
 from ..space.expr import names_in
 from ..space.model import literal_key
 from .lint import read_space_file
@@ -183,7 +183,7 @@ def _context(guards, renames=None):
 
 
 def _statement_text(node):
-    return spacedsl.dumps((node,)).strip()
+    return dumps((node,)).strip()
 
 
 # ------------------------------------------------------------- comparing
@@ -453,7 +453,7 @@ def cmd_diff(args):
         except OSError as exc:
             print(f"spacedsl: error: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
             return 0 if git else 2
-        except spacedsl.DSLError as exc:
+        except DSLError as exc:
             if not git:
                 print(exc, file=sys.stderr)
                 return 2
@@ -476,6 +476,6 @@ def cmd_diff(args):
 
 def _load(file, name):
     if file in (DEV_NULL, os.devnull):  # git's side of an added or deleted file
-        return spacedsl.parse("", filename=name)
+        return parse("", filename=name)
     text, _ = read_space_file(file)
-    return spacedsl.parse(text, filename=name)
+    return parse(text, filename=name)

@@ -17,10 +17,10 @@ import sys
 import attrs
 import numpy as np
 
-import spacedsl
-
 from ..language import ast
+from ..language.errors import DSLError, DSLSyntaxError
 from ..language.printer import expr_text, literal_text
+from ..space import parse
 from ..space.model import MISSING, decode
 from .survey import Survey, survey
 
@@ -144,8 +144,8 @@ def lint_text(text, filename="<string>"):
 def lint_report(text, filename="<string>"):
     """Lint space text: a `Report` with the findings and the measurements."""
     try:
-        space = spacedsl.parse(text, filename=filename)
-    except spacedsl.DSLError as exc:
+        space = parse(text, filename=filename)
+    except DSLError as exc:
         return Report(filename, [_error_finding(exc, text, filename)])
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
@@ -158,7 +158,7 @@ def lint_report(text, filename="<string>"):
 
 
 def _error_finding(exc, text, filename):
-    code = "S001" if isinstance(exc, spacedsl.DSLSyntaxError) else "S002"
+    code = "S001" if isinstance(exc, DSLSyntaxError) else "S002"
     line, column = exc.line or 1, exc.column or 1
     end = column + 1
     if exc.source_line is not None:
