@@ -38,6 +38,8 @@ right after (untimed), so every edit starts from the original file. Kinds of edi
    (``uniform(0.5, 3.0)`` to ``uniform(0.5, 3.1)``) -- most keystrokes. Goal: median <= 100 ms;
 7. in a line, the file breaks: a ``)`` typed after a statement (a syntax error to report);
 8. a new line: an empty line inserted (moves every statement below it);
+6b, 6c. the server's own work for row 6's edits, in this process, in CPU time (steadier on a busy
+   machine): the whole analysis, and the semantic checks alone;
 9. opening the file (the first diagnostics);
 10. from an edit to the publication that adds the lint warnings (0.3 s of quiet, then lint).
 """
@@ -187,17 +189,54 @@ async def _lsp_session(text, kinds, n):
     return results
 
 
+def _apply(text, change):
+    (a, b, c, d), piece = change
+    starts = [0]
+    for line in text.split("\n")[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    return text[:starts[a] + b] + piece + text[starts[c] + d:]
+
+
+def in_process(text, n):
+    """CPU seconds of the server's own work for row 6's edits, in this process: the whole analysis
+    (`Document` with its `StatementCache`), and the semantic checks alone (`Space.from_statements`)."""
+    import spacedsl
+    from spacedsl.tooling.analysis import Document
+    from spacedsl.tooling.incremental import StatementCache
+
+    cache = StatementCache()
+    Document(text, cache=cache)
+    whole, checks = [], []
+    for edit, undo in _edits(text, "valid", n):
+        edited = _apply(text, edit)
+        gc.collect()
+        c0 = time.process_time()
+        Document(edited, cache=cache)
+        whole.append(time.process_time() - c0)
+        statements, source = cache.parse(edited)
+        c0 = time.process_time()
+        spacedsl.Space.from_statements(statements, source)
+        checks.append(time.process_time() - c0)
+        Document(text, cache=cache)
+    return whole, checks
+
+
 def lsp_rows(text, n):
     """Rows 6-10: ``(label, seconds, goal or None, note)``."""
     results = asyncio.run(_lsp_session(text, ("valid", "broken", "newline"), n))
+    whole, checks = in_process(text, n)
     rows = [
         ("6. `spacedsl lsp`: diagnostics after an edit in a line (the file stays valid)",
          results["valid"], 0.100, f"{n} edits"),
         ("7. same, an edit that leaves a syntax error", results["broken"], None,
          f"{n} edits; the error path parses the whole file"),
         ("8. same, a new line (every statement below it moves)", results["newline"], None,
-         f"{n} edits; one full parse"),
+         f"{n} edits; the trees below are shifted, not parsed"),
         ("9. same, opening the file (first diagnostics)", results["open"], None, "one open"),
+        ("6b. row 6's edits in process, CPU time: the server's analysis (incremental parse, checks, index)",
+         whole, None, f"{n} edits"),
+        ("6c. of which the semantic checks (`Space.from_statements`, all 1,000 parameters)", checks, None,
+         f"{n} edits"),
     ]
     if results.get("lint"):
         rows.append(("10. same, lint warnings after an edit (0.3 s of quiet, then lint)", results["lint"],
@@ -222,6 +261,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
     ap.add_argument("--edits", type=int, default=None, help="edits of each kind in rows 6-8 (default 20; quick 5)")
     ap.add_argument("--no-lsp", action="store_true", help="skip the language server rows")
+    ap.add_argument("--lsp-only", action="store_true", help="only row 1 (the reference) and the language server rows")
     args = ap.parse_args(argv)
     repeats = 5 if args.quick else 15
     edits = args.edits or (5 if args.quick else 20)
@@ -241,26 +281,27 @@ def main(argv=None):
     assert len(space.names) == 1000
     rows.append(("1. `parse` the 1,000-parameter file (reference)", parse_times, None, ""))
 
-    lint_times, report = timed(lambda: lint_report(old_text, "big.space"), repeats)
-    assert report.errors == 0 and report.survey.fraction.exact
-    rows.append(("2. `lint` the file", lint_times, 0.200,
-                 f"{len(report.findings)} findings; feasible {report.survey.fraction.describe()}"))
+    if not args.lsp_only:
+        lint_times, report = timed(lambda: lint_report(old_text, "big.space"), repeats)
+        assert report.errors == 0 and report.survey.fraction.exact
+        rows.append(("2. `lint` the file", lint_times, 0.200,
+                     f"{len(report.findings)} findings; feasible {report.survey.fraction.describe()}"))
 
-    def diff_texts():
-        return diff_spaces(spacedsl.parse(old_text), spacedsl.parse(new_text))
+        def diff_texts():
+            return diff_spaces(spacedsl.parse(old_text), spacedsl.parse(new_text))
 
-    diff_times, result = timed(diff_texts, repeats)
-    kinds = sorted(c.kind for c in result.changes)
-    assert kinds == ["constraint", "default", "renamed", "widened"], kinds
-    rows.append(("3. `diff` two versions (parse both + diff)", diff_times, 0.150,
-                 f"{len(result.changes)} changes"))
+        diff_times, result = timed(diff_texts, repeats)
+        kinds = sorted(c.kind for c in result.changes)
+        assert kinds == ["constraint", "default", "renamed", "widened"], kinds
+        rows.append(("3. `diff` two versions (parse both + diff)", diff_times, 0.150,
+                     f"{len(result.changes)} changes"))
 
-    old_space, new_space = spacedsl.parse(old_text), spacedsl.parse(new_text)
-    rows.append(("4. `diff_spaces` of the two parsed versions", timed(lambda: diff_spaces(old_space, new_space),
-                                                                      repeats)[0], None, ""))
-    old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
-    rows.append(("5. `difflib.unified_diff` of the two texts (a line diff, for scale)",
-                 timed(lambda: list(difflib.unified_diff(old_lines, new_lines)), repeats)[0], None, ""))
+        old_space, new_space = spacedsl.parse(old_text), spacedsl.parse(new_text)
+        rows.append(("4. `diff_spaces` of the two parsed versions", timed(lambda: diff_spaces(old_space, new_space),
+                                                                          repeats)[0], None, ""))
+        old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
+        rows.append(("5. `difflib.unified_diff` of the two texts (a line diff, for scale)",
+                     timed(lambda: list(difflib.unified_diff(old_lines, new_lines)), repeats)[0], None, ""))
 
     parse_cpu = statistics.median(c for _, c in parse_times)
     fmt = bench_language.fmt_time

@@ -53,7 +53,10 @@ def dependency_dir(target):
     if Version(importlib.metadata.version("setuptools")) >= Version("70.1"):
         todo.append("setuptools")
     while todo:
-        dist = importlib.metadata.distribution(todo.pop())
+        try:
+            dist = importlib.metadata.distribution(todo.pop())
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not needed here (pip will say so if it is)
         key = dist.metadata["Name"].lower().replace("_", "-")
         if key in seen:
             continue
