@@ -218,7 +218,8 @@ def listing():
     """``[(kind, name, Provider)]`` for every registered name, built-in distributions included."""
     rows = [("distribution", "scipy.NAME", Provider("scipy.stats", "scipy", _version("scipy")))]
     for kind in KINDS:
-        rows += [(_SINGULAR[kind], name, provider) for name, (_, provider) in _collect(kind).items()]
+        rows += [(_SINGULAR[kind], name + "NAME" if name.endswith(":") else name, provider)  # a family: optuna:NAME
+                 for name, (_, provider) in _collect(kind).items()]
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 

@@ -294,9 +294,10 @@ class _Checks:
             elif not s.false_feasible:
                 why = "" if not s.false else " that meets the constraints"
                 what = "its else block is dead" if node.orelse else "the if is pointless"
+                fix = "fix the condition, or drop the else block" if node.orelse else \
+                    "fix the condition, or move the block's statements out of the if"
                 self.add("S102", f"'{cond}' holds in every configuration{why}: {what}"
-                         + ("" if s.exact else f" ({checked})"),
-                         "fix the condition, or move the block's statements out of the if", span)
+                         + ("" if s.exact else f" ({checked})"), fix, span)
 
     def _constraints(self):
         for s in self.survey.wheres:

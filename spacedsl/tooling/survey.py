@@ -220,7 +220,6 @@ class _Part:
 
     def __init__(self):
         self.expand, self.multiply, self.ifs, self.wheres = [], [], [], []
-        self.fixed = []  # dimensions the start rows already set
 
 
 def survey(space, cache=None):
@@ -331,8 +330,7 @@ def _split(model, comp):
     for _, _, need in links:
         if need - {r}:
             rest.join(need - {r})
-    base, parts = _Part(), {}
-    base.fixed = [r]
+    base, parts = _Part(), {}  # base: what reads only r, evaluated on the start rows
     for kind, item, need in links:
         need = need - {r}
         part = base if not need else parts.setdefault(rest.find(min(need)), _Part())
@@ -388,6 +386,13 @@ def _measure(model, comp):
                 seen = seen[others].any(axis=0)
                 if seen.any() and not seen.all():
                     unseen.append((dims[j], np.flatnonzero(~seen).tolist()))
+    if exact and r is not None and dims[r].kind in ("choice", "tied"):  # the values of the start rows
+        alive = np.logical_and.reduce(ok)
+        active = start.active[r]
+        seen = np.zeros(dims[r].size, dtype=bool)
+        seen[start.raw[r][alive if active is None else alive & active]] = True
+        if seen.any() and not seen.all():
+            unseen.append((dims[r], np.flatnonzero(~seen).tolist()))
     total = _exact_int(float(count.sum()))
     if exact:
         p = min(1.0, float(prob.sum()))
@@ -464,8 +469,8 @@ class _Result:
         self.if_flags = [np.zeros((6, n), dtype=bool) for _ in part.ifs]
         self.where_flags = [np.zeros((2, n), dtype=bool) for _ in part.wheres]
         self.where_mass = [np.zeros((2, n)) for _ in part.wheres]
-        self.seen_values = {j: np.zeros((n, model.dims[j].size), dtype=bool) for j in part.fixed + part.expand
-                            if model.dims[j].kind in ("choice", "tied")}
+        self.seen_values = {j: np.zeros((n, model.dims[j].size), dtype=bool) for j in part.expand
+                            if model.dims[j].kind in ("choice", "tied")}  # n * size <= the part's rows
 
     def record(self, part, others, p_start):
         """Write the flags into the part's stats; ``others``: rows where every other part is feasible."""
@@ -525,7 +530,7 @@ def _run(model, start, fixed, part, sizes, domains):
         for (stats, _), f in zip(part.ifs, res.if_flags):
             outer = batch.activity(stats.outer)
             outer = np.ones(m, dtype=bool) if outer is None else outer
-            t = batch.evaluator.truth(stats.node.condition)
+            t = batch._activity(((stats.node.condition, True),))  # shared with the guards' cache
             for k, mask in enumerate((outer, outer & feasible, outer & t, outer & ~t, outer & t & feasible,
                                       outer & ~t & feasible)):
                 f[k] |= _any_by(org, mask, n)
