@@ -20,9 +20,10 @@ import inspect
 
 import attrs
 
+from .. import plugins
 from ..language import ast
-from .distributions import registry, resolve
 from ..language.printer import expr_text
+from .distributions import resolve
 from .space import as_space
 
 __all__ = ["Condition", "Constant", "Constraint", "Domain", "Parameter", "Tied", "names_in", "walk"]
@@ -268,7 +269,7 @@ def _domain(node, dim):
 def _arguments(node):
     args = [a.value for a in node.args]
     kwargs = {k.name: k.value.value for k in node.kwargs}
-    factory = resolve(node.name, registry())
+    factory = resolve(node.name, plugins.distributions())
     try:
         bound = inspect.signature(factory).bind(*args, **kwargs)
     except (TypeError, ValueError):  # a factory without a usable signature
