@@ -1,6 +1,6 @@
 """Semantic checks: from parsed statements to a checked, normalised, compiled space.
 
-Every check of SPEC section 1 "Errors" lives here and raises a
+Every check of the language (README, "Language reference") lives here and raises a
 `DSLSemanticError` pointing at the text that caused it.
 """
 

@@ -97,7 +97,6 @@ class RangeValues:
     """``a..b step s`` without materialising it: value i is a + i*s."""
 
     ordered = True
-    numeric = True
 
     def __init__(self, low, step, size, integer, digits):
         self.low, self.step, self.size, self.integer, self.digits = low, step, size, integer, digits
