@@ -17,11 +17,11 @@ import sys
 import attrs
 
 from ..language import ast
+from ..language.ast import literal_key
 from ..language.errors import DSLError
 from ..language.printer import domain_text, dumps, expr_text, literal_text
 from ..space import parse
 from ..space.expr import names_in
-from ..space.model import literal_key
 from .lint import read_space_file
 from .survey import percent, survey
 
