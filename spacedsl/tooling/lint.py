@@ -284,20 +284,20 @@ class _Checks:
                 continue
             cond = f"if {expr_text(node.condition)}"
             span = self._expr_span(node.pos, node.condition)
-            checked = "in every configuration" if s.exact else "in any of the configurations checked"
+            no = "no configuration" if s.exact else "none of the grid points and seeded draws checked"
+            every = "every configuration" if s.exact else "every grid point and seeded draw checked"
+            likely = "" if s.exact else "likely "
             if not s.true_feasible:
                 dead_blocks.add(id(node.condition))
                 why = "" if not s.true else " that meets the constraints"
-                self.add("S101", f"'{cond}' never holds{why}: its block is dead"
-                         + ("" if s.exact else " (none of the grid points and seeded draws checked)"),
+                self.add("S101", f"'{cond}' holds in {no}{why}: its block is {likely}dead",
                          "fix the condition, or delete the block", span)
             elif not s.false_feasible:
                 why = "" if not s.false else " that meets the constraints"
-                what = "its else block is dead" if node.orelse else "the if is pointless"
+                what = f"its else block is {likely}dead" if node.orelse else f"the if is {likely}pointless"
                 fix = "fix the condition, or drop the else block" if node.orelse else \
                     "fix the condition, or move the block's statements out of the if"
-                self.add("S102", f"'{cond}' holds in every configuration{why}: {what}"
-                         + ("" if s.exact else f" ({checked})"), fix, span)
+                self.add("S102", f"'{cond}' holds in {every}{why}: {what}", fix, span)
 
     def _constraints(self):
         for s in self.survey.wheres:
