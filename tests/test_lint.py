@@ -242,7 +242,7 @@ def _roundtrip_module():
     return module
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(_roundtrip_module().space_texts())
 def test_any_valid_space_lints_and_counts_its_grid(text):
