@@ -215,8 +215,8 @@ def test_enumeration_split_under_a_shared_parent_is_exact():
     s = survey(space)
     assert s.grid_exact and s.grid_size == sum(1 for _ in space.grid())
     assert s.fraction.exact
-    u = np.random.default_rng(1).random((200_000, len(space.dimensions)))
-    assert s.fraction.value == pytest.approx(space.feasible_unit(u).mean(), abs=0.005)
+    u = np.random.default_rng(1).random((100_000, len(space.dimensions)))
+    assert s.fraction.value == pytest.approx(space.feasible_unit(u).mean(), abs=0.007)  # 5 standard errors
     assert [(dim.label, values) for dim, values in s.unseen] == [("w", [1])]
 
 
@@ -255,5 +255,5 @@ def test_any_valid_space_lints_and_counts_its_grid(text):
         assert (f.end_line, f.end_column) > (f.line, f.column)
     s = report.survey
     assert 0.0 <= s.fraction.low <= s.fraction.value <= s.fraction.high <= 1.0
-    if s.grid_exact and s.grid_size <= 20_000:
+    if s.grid_exact and s.grid_size <= 5_000:
         assert s.grid_size == sum(1 for _ in space.grid())
