@@ -186,9 +186,9 @@ def test_huge_grids_are_printed_short():
 
 SHARED_PARENT = '''
 algo in ["a", "b", "c", "d"]
-x in 0..10
-y in 0..10
-where x + y <= 15
+x in 0..5
+y in 0..5
+where x + y <= 7
 if algo in ["c", "d"] {
     depth in 1..6
     u ~ uniform(0, 1)
@@ -197,10 +197,10 @@ if algo in ["c", "d"] {
     }
 }
 if algo == "d" {
-    p in 0..8
-    q in 0..8
+    p in 0..4
+    q in 0..4
     r in [1, 2]
-    where p + q <= 9
+    where p + q <= 5
 }
 if algo == "b" {
     w in [1, 2, 3]
