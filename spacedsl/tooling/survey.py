@@ -229,7 +229,7 @@ def survey(space, cache=None):
     component's grid size and fraction under a key made of its statements' text; a component found
     there is not measured again, and then its ``ifs``/``wheres`` stats and ``unseen`` stay unfilled.
     """
-    model = space._model
+    model = space.model
     ifs = [IfStats(node, outer) for node, outer in walk_ifs(space.statements)]
     wheres = [WhereStats(c) for c in model.constraints]
     union = _Union()
@@ -450,7 +450,7 @@ def _expand(model, start, fixed, dims, domains, origin):
                 idx = np.arange(s, min(s + step, batch.n))
                 stack.append((_take(batch, idx, set_dims), org[idx], p))
             continue
-        active = batch._activity(model.dims[j].guards)
+        active = batch.activity(model.dims[j].guards)
         counts = np.full(batch.n, size) if active is None else np.where(active, size, 1)
         rows = np.repeat(np.arange(batch.n), counts)
         starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -510,7 +510,7 @@ def _run(model, start, fixed, part, sizes, domains):
         m = batch.n
         w_count = np.ones(m)
         for j in part.multiply:
-            active = batch._activity(dims[j].guards)
+            active = batch.activity(dims[j].guards)
             w_count *= sizes[j] if active is None else np.where(active, sizes[j], 1)
         w_prob = np.ones(m)
         for j in part.expand:
@@ -519,7 +519,7 @@ def _run(model, start, fixed, part, sizes, domains):
         feasible = np.ones(m, dtype=bool)
         for (stats, _), f, mass in zip(part.wheres, res.where_flags, res.where_mass):
             c = stats.constraint
-            active = batch._activity(c.guards)
+            active = batch.activity(c.guards)
             active = np.ones(m, dtype=bool) if active is None else active
             holds = batch.evaluator.truth(c.condition)
             f[0] |= _any_by(org, active, n)
@@ -528,7 +528,7 @@ def _run(model, start, fixed, part, sizes, domains):
             mass[1] += _sum_by(org, w_prob * (active & holds), n)
             feasible &= holds | ~active
         for (stats, _), f in zip(part.ifs, res.if_flags):
-            outer = batch._activity(stats.outer)
+            outer = batch.activity(stats.outer)
             outer = np.ones(m, dtype=bool) if outer is None else outer
             t = batch._activity(((stats.node.condition, True),))  # shared with the guards' cache
             for k, mask in enumerate((outer, outer & feasible, outer & t, outer & ~t, outer & t & feasible,
@@ -561,7 +561,7 @@ def _observe(batch, comp, w_prob):
     feasible = np.ones(n, dtype=bool)
     for s, _ in comp.wheres:
         c = s.constraint
-        active = batch._activity(c.guards)
+        active = batch.activity(c.guards)
         holds = batch.evaluator.truth(c.condition)
         if active is None:
             active = np.ones(n, dtype=bool)
@@ -571,7 +571,7 @@ def _observe(batch, comp, w_prob):
         s.kept += float(w_prob[active & holds].sum())
         feasible &= holds | ~active
     for s, _ in comp.ifs:
-        outer = batch._activity(s.outer)
+        outer = batch.activity(s.outer)
         if outer is None:
             outer = np.ones(n, dtype=bool)
         t = batch.evaluator.truth(s.node.condition)
