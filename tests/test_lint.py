@@ -29,6 +29,7 @@ CASES = {
     "S108": ('m in ["p", "q"]\nwhere m != "q"\n', (1, 1, 1, 16)),
     "S109": ('k in ["a", "b"] = "b"\nif k == "a" {\n    w in 1..4 = 2\n}\n', (3, 17, 3, 18)),
     "S110": ("a in 1..100\nb in 1..100\nwhere a + b <= 10\n", (3, 1, 3, 18)),
+    "S111": ("a in 1..3  # spacedsl: ignore[S1O1]\n", (1, 31, 1, 35)),
 }
 
 
@@ -58,13 +59,14 @@ def test_ignore_comment_silences_only_that_code(code):
     lines[line - 1] += f"  # spacedsl: ignore[{code}]"
     assert code not in codes(lint_text("\n".join(lines)))
     lines = text.split("\n")
-    other = "S999"
+    other = "S105" if code != "S105" else "S101"
     lines[line - 1] += f"  # spacedsl: ignore[{other}]"
     assert code in codes(lint_text("\n".join(lines)))
 
 
 def test_ignore_forms():
     text = "c in [7]  # spacedsl: ignore\nd in [8]  # spacedsl: ignore[s103, S105]\ne in [9] # ignore[S105]\n"
+    assert "S111" not in codes(lint_text(text))
     assert [(f.code, f.line) for f in lint_text(text)] == [("S105", 3)]
     # a '#' inside a string is not a comment
     assert codes(lint_text('c in ["# spacedsl: ignore[S105]"]\n')) == ["S105"]

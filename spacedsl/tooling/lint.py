@@ -42,6 +42,7 @@ CODES = {
     "S108": ("warning", "a choice value no configuration meeting the constraints takes"),
     "S109": ("info", "a default that never takes effect: its block is inactive under the other defaults"),
     "S110": ("warning", "the constraints reject most draws"),
+    "S111": ("warning", "an ignore comment naming a code lint does not have"),
 }
 
 
@@ -171,7 +172,7 @@ def _error_finding(exc, text, filename):
 
 _WORD = re.compile(r"[A-Za-z0-9_.]+|\S")
 _LEX = re.compile(r'"(?:[^"\\\r\n]|\\.)*"|\'(?:[^\'\\\r\n]|\\.)*\'|#[^\r\n]*')
-_IGNORE = re.compile(r"#.*?\bspacedsl:\s*ignore\b(?:\[([^\]]*)\])?")
+_IGNORE = re.compile(r"\bspacedsl:\s*ignore\b(?:\[([^\]]*)\])?")
 
 
 class _Source:
@@ -186,11 +187,13 @@ class _Source:
             for m in _LEX.finditer(line):
                 if m.group().startswith("#"):
                     self.comment_at[i] = m.start()
-                    ig = _IGNORE.match(m.group())
-                    if ig is not None:
+                    for ig in _IGNORE.finditer(m.group()):
                         codes = ig.group(1)
-                        self.ignores[i] = None if codes is None else {
-                            c.strip().upper() for c in codes.split(",") if c.strip()}
+                        if codes is None or self.ignores.get(i, set()) is None:
+                            self.ignores[i] = None
+                        else:
+                            self.ignores.setdefault(i, set()).update(
+                                c.strip().upper() for c in codes.split(",") if c.strip())
                     break
 
     def ignored(self, finding):
@@ -253,6 +256,7 @@ class _Checks:
                                      line, column, end_line, end_column))
 
     def run(self):
+        self._ignore_comments()
         self._conditions()
         self._constraints()
         self._defaults()
@@ -272,6 +276,16 @@ class _Checks:
             return self._statement_span(start)
         end_line, end_column = max(ends)
         return start.line, start.column, end_line, self.src.after_closers(end_line, end_column)
+
+    def _ignore_comments(self):
+        for line, codes in sorted(self.src.ignores.items()):
+            for code in sorted(codes or ()):
+                if code not in CODES:
+                    text = self.src.lines[line - 1]
+                    column = text.upper().find(code, self.src.comment_at[line]) + 1
+                    self.add("S111", f"'# spacedsl: ignore[{code}]' names no lint code, so it silences nothing",
+                             f"use one of {', '.join(c for c in CODES if c >= 'S1')}",
+                             (line, column, line, column + len(code)))
 
     # ----------------------------------------------------------- conditions
     def _conditions(self):
