@@ -417,10 +417,11 @@ class _Checks:
         elif dom.name in ("uniform", "randint") and 0 < low and high / low >= LOG_SPAN:
             decades = math.log10(high / low)
             top = (high - high / 10) / (high - low)
+            log = f"loguniform({literal_text(low)}, {literal_text(high)})" + (
+                " with ': int'" if dom.name == "randint" else "")
             self.add("S107", f"'{s.name}' ~ {dom.name}({literal_text(low)}, {literal_text(high)}) spans "
-                     f"{decades:.1f} decades on a linear scale: {top:.0%} of draws fall in the top decade", f"use loguniform({literal_text(low)}, {literal_text(high)})"
-                     + (" with ': int'" if dom.name == "randint" else "")
-                     + " if every decade matters", span)
+                     f"{decades:.1f} decades on a linear scale: {top:.0%} of draws fall in the top decade",
+                     f"use {log} if every decade matters", span)
 
     # ------------------------------------------------------- constraints' reach
     def _unseen(self):
