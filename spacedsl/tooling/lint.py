@@ -150,7 +150,7 @@ def lint_report(text, filename="<string>"):
         return Report(filename, [_error_finding(exc, text, filename)])
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
-    src = _Source(text, filename)
+    src = _Source(text.removeprefix("\ufeff"), filename)  # as the parser reads it
     measured = survey(space)
     findings = _Checks(space, src, measured).run()
     findings = [f for f in findings if not src.ignored(f)]
