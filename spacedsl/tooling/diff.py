@@ -82,7 +82,8 @@ class Diff:
             draws = max(fa.draws, fb.draws)
             if draws:
                 feas += f" (estimated from {draws:,} seeded draws)"
-            out.append(f"= grid at resolution 5: {grid} configurations; feasible: {feas}")
+            noun = "configuration" if a == b == 1 else "configurations"
+            out.append(f"= grid at resolution 5: {grid} {noun}; feasible: {feas}")
         return out
 
     def to_dict(self):

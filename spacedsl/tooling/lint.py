@@ -106,7 +106,8 @@ class Report:
             return f"{self.filename}: not checked further (errors)"
         s = self.survey
         size = _count(s.grid_size)
-        grid = f"{size} configurations" if s.grid_exact else f"at most {size} configurations"
+        noun = "configuration" if s.grid_size == 1 else "configurations"
+        grid = f"{size} {noun}" if s.grid_exact else f"at most {size} {noun}"
         return (f"{self.filename}: {self.parameters} parameters; grid at resolution 5: {grid}; "
                 f"feasible: {s.fraction.describe()}")
 
