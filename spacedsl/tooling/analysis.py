@@ -140,6 +140,10 @@ class Document:
             statements = self.space.statements
         except spacedsl.DSLError as exc:
             self.error = exc
+        except Exception as exc:  # a bug in spacedsl: say so in the editor rather than say nothing
+            self.error = spacedsl.DSLError(f"spacedsl failed on this file ({type(exc).__name__}: {exc}); "
+                                           "please report it", filename)
+            statements = None
         if statements is not None:
             self._index(statements, ())
 
