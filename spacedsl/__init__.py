@@ -16,10 +16,12 @@ from .plugins import PluginError
 from .running.minimize import MinimizeResult, minimize
 from .running.search import SearchResult, search
 from .space import Space, load, parse
+from .space.tree import walk
 from .storage import Store, StoreError, Trial
 
-__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError",
+           "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load",
+           "minimize", "parse", "search", "walk"]
 __version__ = "0.1.0"
 
 

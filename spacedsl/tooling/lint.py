@@ -244,7 +244,7 @@ class _Checks:
 
     def __init__(self, space, src, measured):
         self.space, self.src, self.survey = space, src, measured
-        self.model = space._model
+        self.model = space.model
         self.findings = []
 
     def add(self, code, message, fix, span):
@@ -325,7 +325,7 @@ class _Checks:
             named = sorted(j for j in c.requires if j in defaulted)
             if not named:
                 continue
-            active = batch._activity(c.guards)
+            active = batch.activity(c.guards)
             holds = batch.evaluator.truth(c.condition)
             ok = holds if active is None else holds | ~active
             if ok.any():
