@@ -239,6 +239,12 @@ def plan_for(space):
     return plan
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text):
+    """Space text parsed once, not once per trial."""
+    return as_space(text)
+
+
 def _broken_message(c):
     line = f" (line {c.pos.line})" if c.pos is not None else ""
     return f"the configuration breaks the constraint 'where {c.text}'{line}"
@@ -257,7 +263,7 @@ def suggest(trial, space):
         The configuration: active parameters and constants, plain Python values.
     """
     optuna = require_optuna()
-    plan = plan_for(as_space(space))
+    plan = plan_for(_parsed(space) if isinstance(space, str) else as_space(space))
     config, broken = plan.ask(trial)
     if broken:
         raise optuna.TrialPruned(_broken_message(broken[0]))
