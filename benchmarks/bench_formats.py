@@ -27,6 +27,17 @@ tested again on fresh draws of ``5 * --draws``, and only a second failure counts
 as wrong. Rare discrete values (expected fewer than 5 times) are pooled into one cell;
 "same support" means no value drawn 10 times or more on one side is missing on the other.
 
+Rows: ``sklearn`` is ``kind="distributions"`` (drawn with ParameterSampler);
+``configspace`` draws with ``sample_configuration`` and checks ours with
+``Configuration(cs, values=...)``; ``hyperopt`` draws with
+``hyperopt.pyll.stochastic.sample`` (Hyperopt has no membership test, so ours
+are not checked on its side); ``optuna`` is the define-by-run ``Suggest``
+through ``RandomSampler`` ask/tell, ours going back in with ``enqueue_trial``
+(300 trials a space: a trial costs about a millisecond), ``optuna-distributions``
+``kind="distributions"`` through ``study.ask(fixed_distributions=...)``;
+``wandb`` has no sampler offline (sweeps run on W&B's servers): its row checks
+the round trip only.
+
 ``sklearn-grid`` checks ``kind="grid"``: ``ParameterGrid(param_grid)`` must give
 exactly the configurations of ``space.grid(resolution=3)`` (as a multiset).
 """
@@ -36,7 +47,6 @@ from __future__ import annotations
 import argparse
 import ast as pyast
 import collections
-import math
 import pathlib
 import sys
 import time
@@ -161,16 +171,85 @@ def _member(value, domain):
     return any(type(v) is type(value) and v == value for v in domain)
 
 
-ADAPTERS = {"configspace": ConfigSpaceAdapter(), "sklearn": SklearnAdapter()}
+class HyperoptAdapter:
+    """Draws with hyperopt.pyll.stochastic.sample (what fmin's random search does)."""
+
+    options = {}
+    lossless = False  # read back, `norm` is `normal`, a one-value range a choice, ...
+    check = None  # Hyperopt has no membership test for a configuration
+
+    def draw(self, native, n, seed):
+        from hyperopt.pyll import stochastic
+        rng = np.random.default_rng(seed)
+        return [{k: plain(v) for k, v in stochastic.sample(native, rng=rng).items()} for _ in range(n)]
 
 
-def _register_integrations():
-    """The other formats' adapters, when their modules are there (optuna, hyperopt, wandb)."""
-    try:
-        from bench_formats_adapters import ADAPTERS as more  # a sibling module, when present
-    except ImportError:
-        return
-    ADAPTERS.update(more)
+class OptunaAdapter:
+    """Draws through define-by-run (RandomSampler, ask/tell; a pruned trial, which broke a `where`, is
+    drawn again). Ours are not checked on Optuna's side: define-by-run has no membership test."""
+
+    options = {}
+    lossless = True
+    max_draws = 300  # an Optuna trial costs about a millisecond
+    check = None
+
+    def draw(self, native, n, seed):
+        import optuna
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+        out, tries = [], 0
+        while len(out) < min(n, self.max_draws) and tries < 100 * self.max_draws:
+            tries += 1
+            trial = study.ask()
+            try:
+                out.append(native(trial))
+            except optuna.TrialPruned:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                continue
+            study.tell(trial, 0.0)
+        return out
+
+
+
+class OptunaDistributionsAdapter:
+    """kind="distributions": study.ask(fixed_distributions=...) with a RandomSampler."""
+
+    options = {"kind": "distributions"}
+    lossless = False
+    max_draws = 300
+
+    def draw(self, native, n, seed):
+        import optuna
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+        out = []
+        for _ in range(min(n, self.max_draws)):
+            trial = study.ask(fixed_distributions=native)
+            out.append({k: plain(v) for k, v in trial.params.items()})
+            study.tell(trial, 0.0)
+        return out
+
+    def check(self, native, config):
+        if set(native) != set(config):
+            raise ValueError(f"keys {sorted(config)} are not {sorted(native)}")
+        for k, dist in native.items():
+            if not dist._contains(dist.to_internal_repr(config[k])):
+                raise ValueError(f"{k}={config[k]!r} is outside {dist}")
+
+
+class RoundTripOnly:
+    """A format whose tool has no sampler here (W&B sweeps run on W&B's servers): round trip only."""
+
+    options = {}
+    lossless = False
+    check = None
+    draw = None
+
+
+ADAPTERS = {"configspace": ConfigSpaceAdapter(), "sklearn": SklearnAdapter(), "hyperopt": HyperoptAdapter(),
+            "optuna": OptunaAdapter(), "optuna-distributions": OptunaDistributionsAdapter(),
+            "wandb": RoundTripOnly()}
+FORMAT_OF = {"optuna-distributions": "optuna"}
 
 
 # ------------------------------------------------------------------ checks
@@ -188,39 +267,47 @@ def _key(v):
     return type(v).__name__ if not isinstance(v, int | float) or isinstance(v, bool) else "number", v
 
 
-def marginals_differ(space, ours, theirs):
-    """The first parameter whose marginal differs (p < ALPHA), or None."""
+def marginals_differ(space, ours, theirs, only=None):
+    """``(name, why)`` of the first parameter whose marginal differs (p < ALPHA), or None."""
     continuous = _continuous(space)
-    names = list(space.names) + list(space.constants)
+    names = [only] if only else list(space.names) + list(space.constants)
     for name in names:
-        a = [c[name] for c in ours if name in c]
-        b = [c[name] for c in theirs if name in c]
-        table = [[len(a), len(ours) - len(a)], [len(b), len(theirs) - len(b)]]
-        if min(len(a), len(b)) == 0:
-            if len(a) + len(b) and (len(a) if not len(b) else len(b)) > 5:
-                return f"{name}: active in {len(a)} of ours, {len(b)} of theirs"
-            continue
-        if table[0][1] + table[1][1] and scipy.stats.chi2_contingency(table)[1] < ALPHA:
-            return f"{name}: active in {len(a)}/{len(ours)} of ours, {len(b)}/{len(theirs)} of theirs"
-        if name in continuous:
-            p = scipy.stats.ks_2samp(a, b).pvalue
-            if p < ALPHA:
-                return f"{name}: KS p = {p:.2g}"
-            continue
-        ca, cb = collections.Counter(map(_key, a)), collections.Counter(map(_key, b))
-        support = sorted(set(ca) | set(cb), key=repr)
-        if len(support) > 50:  # a wide discrete domain: compare as numbers
-            if all(k[0] == "number" for k in support):
-                p = scipy.stats.ks_2samp([x for x in a], [x for x in b]).pvalue
-                if p < ALPHA / 10:  # ties make KS conservative the other way; keep it strict
-                    return f"{name}: KS p = {p:.2g} (wide discrete)"
-            continue
-        missing = [k for k in set(ca) ^ set(cb) if max(ca[k], cb[k]) >= 10]
-        if missing:  # a value one side draws often and the other never: not the same support
-            return f"{name}: support differs: {sorted(missing, key=repr)[:5]}"
-        p = _chi2_pooled(ca, cb, len(a), len(b))
+        why = _differs(name, name in continuous, ours, theirs)
+        if why:
+            return name, why
+    return None
+
+
+def _differs(name, continuous, ours, theirs):
+    """Why the marginal of one parameter differs between two samples, or None."""
+    a = [c[name] for c in ours if name in c]
+    b = [c[name] for c in theirs if name in c]
+    table = [[len(a), len(ours) - len(a)], [len(b), len(theirs) - len(b)]]
+    if min(len(a), len(b)) == 0:
+        if len(a) + len(b) and (len(a) if not len(b) else len(b)) > 5:
+            return f"{name}: active in {len(a)} of ours, {len(b)} of theirs"
+        return None
+    if table[0][1] + table[1][1] and scipy.stats.chi2_contingency(table)[1] < ALPHA:
+        return f"{name}: active in {len(a)}/{len(ours)} of ours, {len(b)}/{len(theirs)} of theirs"
+    if continuous:
+        p = scipy.stats.ks_2samp(a, b).pvalue
         if p < ALPHA:
-            return f"{name}: chi-square p = {p:.2g}"
+            return f"{name}: KS p = {p:.2g}"
+        return None
+    ca, cb = collections.Counter(map(_key, a)), collections.Counter(map(_key, b))
+    support = sorted(set(ca) | set(cb), key=repr)
+    if len(support) > 50:  # a wide discrete domain: compare as numbers
+        if all(k[0] == "number" for k in support):
+            p = scipy.stats.ks_2samp([x for x in a], [x for x in b]).pvalue
+            if p < ALPHA / 10:  # ties make KS conservative the other way; keep it strict
+                return f"{name}: KS p = {p:.2g} (wide discrete)"
+        return None
+    missing = [k for k in set(ca) ^ set(cb) if max(ca[k], cb[k]) >= 10]
+    if missing:  # a value one side draws often and the other never: not the same support
+        return f"{name}: support differs: {sorted(missing, key=repr)[:5]}"
+    p = _chi2_pooled(ca, cb, len(a), len(b))
+    if p < ALPHA:
+        return f"{name}: chi-square p = {p:.2g}"
     return None
 
 
@@ -241,18 +328,18 @@ def _chi2_pooled(ca, cb, na, nb):
     return scipy.stats.chi2_contingency(np.array(keep).T)[1]
 
 
-def check_one(space, name, fmt, adapter, draws, seed):
+def check_one(space, name, adapter, draws, seed):
     """'refused', 'exact' (with the round trip's result) or a string saying what is wrong."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            native = spacedsl.convert(space, name, **adapter.options)
+            native = spacedsl.convert(space, FORMAT_OF.get(name, name), **adapter.options)
     except ConversionError:
         return "refused", None
     except Exception as exc:
         return f"convert raised {type(exc).__name__}: {exc}", None
     try:
-        theirs = adapter.draw(native, draws, seed)
+        theirs = adapter.draw(native, draws, seed) if adapter.draw else []
     except Exception as exc:
         return f"their sampler raised {type(exc).__name__}: {exc}", None
     for config in theirs:
@@ -261,20 +348,21 @@ def check_one(space, name, fmt, adapter, draws, seed):
         except ValueError as exc:
             return f"their {config} is not ours: {exc}", None
     ours = space.sample(draws, seed=seed)
-    for config in ours:
+    for config in ours[:getattr(adapter, "max_draws", draws)] if adapter.check else ():
         try:
             adapter.check(native, config)
         except Exception as exc:
             return f"our {config} is not theirs: {type(exc).__name__}: {exc}", None
     if len(theirs) >= 20:
         differ = marginals_differ(space, ours, theirs)
-        if differ:
+        if differ:  # the same parameter again, on fresh and more draws
             big = draws * 5
-            again = marginals_differ(space, space.sample(big, seed=seed + 1), adapter.draw(native, big, seed + 1))
+            again = marginals_differ(space, space.sample(big, seed=seed + 1), adapter.draw(native, big, seed + 1),
+                                     only=differ[0])
             if again:
-                return f"marginal: {again}", None
+                return f"marginal: {again[1]}", None
     try:
-        back = spacedsl.convert(native, "spacedsl", source=name)
+        back = spacedsl.convert(native, "spacedsl", source=FORMAT_OF.get(name, name))
     except ConversionError as exc:
         return f"reading back refused: {exc}", None
     except Exception as exc:
@@ -286,6 +374,15 @@ def check_one(space, name, fmt, adapter, draws, seed):
             back.validate(config)
         except ValueError as exc:
             return f"read back, our {config} is not valid: {exc}", None
+    try:
+        again = back.sample(200, seed=seed)
+    except ValueError as exc:
+        return f"read back, the space cannot be sampled: {exc}", None
+    for config in again:
+        try:
+            space.validate(config)
+        except ValueError as exc:
+            return f"read back, its {config} is not ours: {exc}", None
     return "exact", back == space
 
 
@@ -322,22 +419,22 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    _register_integrations()
     start = time.perf_counter()
     spaces = fuzz_spaces(args.fuzz) + example_spaces() + test_spaces()
     sources = collections.Counter("fuzz" if s == "fuzz" else "examples" if s.endswith(".space") else "tests"
                                   for s, _ in spaces)
     formats = plugins.formats()
     rows = []
-    for name in sorted(formats):
-        fmt = formats[name]
+    names = sorted(set(formats) | {n for n, f in FORMAT_OF.items() if f in formats})
+    for name in names:
+        fmt = formats[FORMAT_OF.get(name, name)]
         adapter = ADAPTERS.get(name)
         if adapter is None or not hasattr(fmt, "to_native"):
             print(f"# {name}: no native side or no adapter in this script; skipped", file=sys.stderr)
             continue
         counts, identical = collections.Counter(), 0
         for i, (origin, space) in enumerate(spaces):
-            verdict, same = check_one(space, name, fmt, adapter, args.draws, args.seed + i)
+            verdict, same = check_one(space, name, adapter, args.draws, args.seed + i)
             kind = verdict if verdict in ("exact", "refused") else "wrong"
             counts[kind] += 1
             identical += bool(same)

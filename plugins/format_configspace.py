@@ -9,7 +9,9 @@ To ConfigSpace, exactly or not at all:
   uniform(k - 0.5, m + 0.5)`` ``UniformIntegerHyperparameter``; ``normal`` a
   ``NormalFloatHyperparameter`` bounded at 10 sigma (spacedsl's draws stay
   within 7.1 sigma); ``scipy.beta``, ``scipy.truncnorm`` and ``scipy.uniform``
-  their ConfigSpace twins; constants ``Constant``; defaults ``default_value``.
+  their ConfigSpace twins; ``: int`` on any other distribution a ``CategoricalHyperparameter``
+  of the integers it can draw (up to 5,000), weighted by the exact probability of each;
+  constants ``Constant``; defaults ``default_value``.
 - an ``if`` condition becomes Equals/NotEquals/In/GreaterThan/LessThan
   conditions joined by And/Or conjunctions: each part that names one
   finite parameter is evaluated over that parameter's values (so any
@@ -19,8 +21,7 @@ To ConfigSpace, exactly or not at all:
   clauses (every combination it rules out, as In or And-of-Equals clauses).
 
 Refused: ``expon``, ``lognormal`` and other distributions ConfigSpace lacks,
-``step=``, ``: int`` on a continuous distribution (ConfigSpace's integer
-rounding differs), tied groups, constraints on drawn or conditional
+``step=``, tied groups, constraints on drawn or conditional
 parameters, and conditions ConfigSpace evaluates differently (one that holds
 while its parent is inactive). The space's canonical text rides along (the
 space's ``meta`` and a ``"spacedsl"`` key of the JSON), so a space converted
@@ -49,6 +50,7 @@ NAME = "configspace"
 SIGMAS = 10
 MAX_ORDINAL = 100_000
 MAX_FORBIDDEN = 10_000
+MAX_WEIGHTED = 5_000
 
 
 def _cs():
@@ -66,10 +68,16 @@ def _plain(v):
 # ------------------------------------------------------------ to ConfigSpace
 
 
-def _hyperparameter(CS, e, losses):
-    """One parameter as a ConfigSpace hyperparameter, or None after recording why not."""
+def _hyperparameter(CS, space, e, losses, fallback):
+    """One parameter as a ConfigSpace hyperparameter, or None after recording why not.
+
+    ``fallback`` holds defaults for parameters without one whose ConfigSpace default must meet the
+    forbidden clauses (ConfigSpace checks its default configuration against them).
+    """
     d, name = e.domain, e.name
     kw = {"default_value": e.default} if e.has_default else {}
+    if not e.has_default and name in fallback:
+        kw = {"default_value": fallback[name]}
     try:
         if d.kind == "choice":
             values = list(d.values)
@@ -86,13 +94,32 @@ def _hyperparameter(CS, e, losses):
                 losses.add(e.node, f"a range of {d.size:,} values is too many for an ordinal hyperparameter")
                 return None
             return CS.OrdinalHyperparameter(name, list(d.values), **kw)
-        return _drawn(CS, e, d, kw, losses)
+        return _drawn(CS, space, e, d, kw, losses)
     except (ValueError, TypeError) as exc:  # e.g. ConfigSpace takes 1 and true for the same choice
         losses.add(e.node, f"ConfigSpace refuses it: {exc}")
         return None
 
 
-def _drawn(CS, e, d, kw, losses):
+def _rounded_masses(space, e):
+    """``{k: probability}`` of an ``: int`` draw over the integers spacedsl can draw, or None when too many.
+
+    spacedsl draws through the quantile function at u in [1e-12, 1 - 1e-12], so even an unbounded
+    distribution draws from a bounded set of integers; the tails beyond are a few 1e-12.
+    """
+    prior = next(dim.prior for dim in space.dimensions if dim.names == (e.name,))
+    low, high = (int(v) for v in prior.ppf(np.array([0.0, 1.0])))
+    if high - low + 1 > MAX_WEIGHTED:
+        return None
+    ks = np.arange(low, high + 1)
+    edges = np.concatenate([[prior.low], ks[:-1] + 0.5, [prior.high]])  # x rounds half up to k
+    masses = np.diff(prior.cdf(edges))
+    if not np.all(np.isfinite(masses)) or masses.sum() <= 0:
+        return None
+    masses = masses / masses.sum()
+    return {int(k): float(m) for k, m in zip(ks, masses) if m > 0}
+
+
+def _drawn(CS, space, e, d, kw, losses):
     name, a, dist = e.name, d.arguments, d.distribution
     if d.step is not None:
         losses.add(e.node, "ConfigSpace has no step lattice for distributions (q was removed in ConfigSpace 1.0)")
@@ -103,9 +130,13 @@ def _drawn(CS, e, d, kw, losses):
         low, high = a.get("low"), a.get("high")
         if dist == "uniform" and (low - 0.5).is_integer() and (high - 0.5).is_integer():
             return CS.UniformIntegerHyperparameter(name, int(low + 0.5), int(high - 0.5), **kw)
-        losses.add(e.node, "': int' rounds a continuous draw, which ConfigSpace's integer hyperparameters do not "
-                   "reproduce; use a range (a..b) or randint(a, b)")
-        return None
+        weights = _rounded_masses(space, e)
+        if weights is None:
+            losses.add(e.node, "': int' rounds a continuous draw, which ConfigSpace's integer hyperparameters do not "
+                       f"reproduce, and it draws more than {MAX_WEIGHTED:,} integers (too many for a weighted "
+                       "categorical); use a range (a..b) or randint(a, b)")
+            return None
+        return CS.CategoricalHyperparameter(name, list(weights), weights=list(weights.values()), **kw)
     if dist in ("uniform", "loguniform"):
         return CS.UniformFloatHyperparameter(name, a["low"], a["high"], log=dist == "loguniform", **kw)
     if dist in ("normal", "norm", "scipy.norm"):
@@ -224,7 +255,11 @@ class _Conditions:
             if isinstance(left, ast.Name) and isinstance(right, ast.Literal) and _number(right.value) \
                     and op in ops:
                 cls = self.CS.LessThanCondition if op == "<" else self.CS.GreaterThanCondition
-                return cls(self.hps[child], self.hps[parent], right.value)
+                try:
+                    return cls(self.hps[child], self.hps[parent], right.value)
+                except ValueError as exc:  # a value outside the parent's range: never (or always) true
+                    self.losses.add(c.expr, f"ConfigSpace rejects it: {exc}", statement=f"if {c.text}")
+                    return False
         self.losses.add(c.expr, f"on the drawn parameter {parent!r} ConfigSpace has only < and > conditions",
                         statement=f"if {c.text}")
         return False
@@ -272,14 +307,24 @@ def to_native(space, lossy=False):
     CS = _cs()
     losses = Losses(NAME, lossy, space.filename)
     entries = list(spacedsl.walk(space))
-    hps, constants = {}, []
+    constrained = {n for e in entries if e.kind == "constraint" for n in e.names}
+    fallback = {}
+    if constrained:
+        try:
+            base = space.default_configuration(seed=0) or space.sample(seed=0)
+        except ValueError:
+            base = {}
+        fallback = {n: v for n, v in (base or {}).items() if n in constrained}
+    hps, constants, made = {}, [], []
     for e in entries:
         if e.kind == "parameter":
-            hp = _hyperparameter(CS, e, losses)
+            hp = _hyperparameter(CS, space, e, losses, fallback)
             if hp is not None:
                 hps[e.name] = hp
+                made.append((hp, e.node))
         elif e.kind == "constant":
             constants.append(CS.Constant(e.name, e.value))
+            made.append((constants[-1], e.node))
         elif e.kind == "tied":
             losses.add(e.node, "ConfigSpace has no tied parameters")
     conditions = []
@@ -290,18 +335,34 @@ def to_native(space, lossy=False):
             if condition is None:
                 hps.pop(e.name)  # its block could not be carried: dropped with it
             elif condition is not True:
-                conditions.append(condition)
+                conditions.append((condition, e.conditions[-1].expr, f"if {e.conditions[-1].text}"))
     forbiddens = []
     for e in entries:
         if e.kind == "constraint":
-            forbiddens += _forbiddens(CS, space, entries, e, hps, losses)
+            forbiddens += [(f, e.node, None) for f in _forbiddens(CS, space, entries, e, hps, losses)]
+    made = [(hp, node, None) for hp, node in made if hp.name in hps or hp in constants]
+    live = [c for c in conditions if all(h.name in hps for h in _condition_hps(c[0]))]
+    groups = _accepted(CS, (made, live, forbiddens), losses)  # what ConfigSpace itself rejects is a problem too
     losses.check()
     cs = CS.ConfigurationSpace(meta={"spacedsl": spacedsl.dumps(space)} if not losses else None)
-    cs.add(*hps.values(), *constants)
-    live = [c for c in conditions if all(h.name in hps for h in _condition_hps(c))]
-    cs.add(*live)
-    cs.add(*forbiddens)
+    for objects in groups:
+        cs.add(*objects)
     return cs
+
+
+def _accepted(CS, groups, losses):
+    """The objects ConfigSpace accepts, added one at a time to a scratch space; the others are problems."""
+    cs, out = CS.ConfigurationSpace(), []
+    for group in groups:
+        kept = []
+        for obj, node, statement in group:
+            try:
+                cs.add(obj)
+                kept.append(obj)
+            except Exception as exc:  # ConfigSpace's own checks: illegal condition values, forbidden defaults
+                losses.add(node, f"ConfigSpace rejects it: {str(exc).splitlines()[0]}", statement=statement)
+        out.append(kept)
+    return out
 
 
 def _condition_hps(c):

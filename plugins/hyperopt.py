@@ -92,7 +92,7 @@ class _Writer:
         self.scope = _scope()
         self.space, self.losses = space, losses
         self.dims = {n: d for d in space.dimensions for n in d.names}
-        self.codes = space._model.codes  # the interner the condition interpreter needs
+        self.codes = space.model.codes  # the interner the condition interpreter needs
         self.cache = {}
 
     def block(self, statements, known):

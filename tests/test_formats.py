@@ -187,3 +187,21 @@ def test_the_readme_format_snippets_run():
     for code in runnable:
         out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=100)
         assert out.returncode == 0, code + out.stderr
+
+
+def test_builtin_formats_are_listed_and_each_native_object_finds_its_format():
+    rows = {(kind, name): prov for kind, name, prov in plugins.listing()}
+    for name in ("sklearn", "configspace"):
+        assert rows[("format", name)].package == "spacedsl"
+    space = spacedsl.parse('k in ["a", "b"]\nx ~ uniform(0, 1)')
+    natives = {"sklearn": spacedsl.convert(space, "sklearn", kind="distributions"),
+               "configspace": spacedsl.convert(space, "configspace")}
+    for name in ("hyperopt", "optuna", "wandb"):
+        if name in plugins.formats():
+            try:
+                natives[name] = spacedsl.convert(space, name)
+            except ImportError:
+                pass
+    for name, native in natives.items():
+        assert spacedsl.formats.format_of(native) == name
+        assert spacedsl.convert(native, "spacedsl").names == ("k", "x")

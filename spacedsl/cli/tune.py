@@ -52,7 +52,7 @@ from ..plugins import PluginError
 from ..running.loop import study_for_file
 from ..running.search import check_params, search
 from ..space import load
-from ..storage import Store, StoreError
+from ..storage import StoreError, open_storage, open_study
 from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
 from .data import BUILTIN_DATASETS, load_data
 from .estimators import load_estimator
@@ -166,7 +166,15 @@ def _tune(args):
             and "random_state" not in space.names and "random_state" not in space.constants):
         estimator.set_params(random_state=args.seed)
     plugins.strategy(args.strategy)
-    earlier = _open_study(args, space)
+    with open_storage(args.storage) as store:  # one store for the early study check and the search
+        return _run(args, space, estimator, store)
+
+
+def _run(args, space, estimator, store):
+    earlier = 0
+    if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
+        earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
+                                                     new_study=args.new_study, maximize=True))
     X, y, target = load_data(args.data, args.target)
     try:
         get_scorer(estimator, args.scoring)
@@ -183,7 +191,7 @@ def _tune(args):
     try:
         result = search(estimator, space, X, y, strategy=args.strategy, evaluator=args.evaluator,
                         n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
-                        n_jobs=args.jobs, storage=args.storage, study=_study_name(args),
+                        n_jobs=args.jobs, storage=store, study=_study_name(args),
                         executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
                         callback=progress)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
@@ -234,17 +242,6 @@ def _tune(args):
 def _study_name(args):
     """``--study``, or the space file's name without its suffix (``rf.space`` -> ``rf``)."""
     return study_for_file(args.file) if args.study is None else args.study
-
-
-def _open_study(args, space):
-    """Open (or create) the study before any data is loaded, so that a store that cannot be used
-    or a study of another space or strategy is refused at once; the finished trials it holds."""
-    if args.storage is None:
-        return 0
-    with Store(args.storage) as store:
-        store.create_or_load_study(_study_name(args), space, args.strategy, new_study=args.new_study,
-                                   direction="maximize")
-        return sum(t.finished for t in store.trials(_study_name(args)))
 
 
 def _dask_client(address):

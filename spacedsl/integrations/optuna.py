@@ -192,7 +192,7 @@ class Plan:
 
     def __init__(self, space):
         self.space = space
-        self._model = space._model  # the engine: activity and constraints for one configuration
+        self._model = space.model  # the engine: activity and constraints for one configuration
         nodes = {p.name: p for p in _walk_params(space.statements)}
         self.params = [_param(dim, nodes) for dim in space.dimensions]
         self.constants = space.constants

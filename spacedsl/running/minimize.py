@@ -9,6 +9,8 @@ import attrs
 
 from ..space import as_space
 from ..storage.trials import COMPLETE
+from .loop import run_study
+from .workers import Outcome
 
 
 @attrs.frozen
@@ -37,7 +39,7 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     earlier when the strategy has nothing left to propose (a finished grid).
     Same seed, same trials (with ``n_jobs=1``; see `spacedsl.running.loop` for parallel runs).
 
-    With ``storage`` (a path to a SQLite file, see `spacedsl.storage`), every trial is
+    With ``storage`` (a path to a SQLite file, or a `spacedsl.storage.Storage`), every trial is
     recorded in the study ``study`` when it starts and when it ends (default: the
     space file's name without its suffix, or ``"default"`` for space text), and
     running the same call again resumes: the trials already there are told to the
@@ -58,7 +60,6 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ``batch_size`` asks the strategy in lock-step batches (see `spacedsl.running.loop`).
     ``callback(trial)`` is called as each trial finishes.
     """
-    from .loop import run_study
 
     space = as_space(space)
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
@@ -82,7 +83,6 @@ class Objective:
         self.fn = fn
 
     def __call__(self, config):
-        from .workers import Outcome
         start = time.perf_counter()
         value = float(self.fn(config))
         if not math.isfinite(value):
