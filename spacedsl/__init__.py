@@ -29,4 +29,7 @@ def __getattr__(name):
     if name == "SpaceSearchCV":  # imported on first use, so `import spacedsl` stays light
         from .running.sklearn import SpaceSearchCV
         return SpaceSearchCV
+    if name == "integrations":  # spacedsl.integrations.optuna.suggest works after `import spacedsl`
+        import importlib
+        return importlib.import_module(".integrations", __name__)
     raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
