@@ -16,13 +16,16 @@ from .hookspecs import hookimpl
 from .minimize import MinimizeResult, minimize
 from .parser import parse_statements
 from .plugins import PluginError
+from .results.importance import importance
+from .results.report import write_report
 from .search import SearchResult, search
 from .space import Space
 from .store import Store, StoreError
 from .trials import Trial
 
 __all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "importance", "load", "minimize",
+           "parse", "plot", "search", "write_report"]
 __version__ = "0.1.0"
 
 
@@ -36,6 +39,9 @@ def __getattr__(name):
     if name == "SpaceSearchCV":  # imported on first use, so `import spacedsl` stays light
         from .sklearn import SpaceSearchCV
         return SpaceSearchCV
+    if name == "plot":  # the module, on first use: it needs the [plot] extra (matplotlib)
+        import importlib
+        return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
 
 

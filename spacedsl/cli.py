@@ -28,6 +28,7 @@ from spacedsl.argtypes import non_negative_int, positive_int
 from spacedsl.dump import format_text
 from spacedsl.report import add_studies_parser as _add_studies
 from spacedsl.report import add_trials_parser as _add_trials
+from spacedsl.results.cli import add_parser as _add_report
 from spacedsl.tune import add_parser as _add_tune
 
 PROG = "spacedsl"
@@ -266,7 +267,7 @@ def cmd_plugins(args):
 
 # ------------------------------------------------------------------- main
 _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
-                _add_trials)
+                _add_trials, _add_report)
 
 
 def _version():

@@ -51,6 +51,7 @@ import sys
 import time
 
 from .argtypes import jobs, non_negative_int, positive_int, seconds
+from .results import cli as report_cli
 
 PROG = "spacedsl"
 BUILTIN_DATASETS = ("iris", "wine", "digits", "breast_cancer", "diabetes")
@@ -129,6 +130,7 @@ def add_parser(subparsers):
                    help="run trials on a Dask cluster, e.g. tcp://HOST:8786 (needs spacedsl[dask])")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    report_cli.add_tune_option(p)
     p.set_defaults(func=cmd_tune)
     return p
 
@@ -193,6 +195,10 @@ def _tune(args):
     except ValueError as exc:
         raise TuneError(str(exc)) from None
     plugins.evaluator(args.evaluator)
+    try:
+        report_cli.check_tune_report(args.report)
+    except ImportError as exc:
+        raise TuneError(str(exc)) from None
 
     if earlier and not args.quiet:
         print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there",
@@ -248,7 +254,7 @@ def _tune(args):
         print(json.dumps(summary))
     else:
         print_table(summary)
-    return 0
+    return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file)
 
 
 def _study_name(args):
