@@ -129,6 +129,27 @@ def test_importance_of_a_conditional_space_counts_inactive_as_a_value():
     assert math.isclose(sum(shares.values()), 1.0)
 
 
+def test_importance_credits_a_branch_switch_to_the_parameter_that_switches():
+    # The branches differ by 3 on average; inside them x and y barely matter. Trees may split on
+    # "x is inactive" instead of on kind (the same partition): that part of x's effect is kind's.
+    space = ('kind in ["a", "b"]\nif kind == "a" {\n    x ~ uniform(0, 1)\n}\nif kind == "b" {\n'
+             '    y ~ uniform(0, 1)\n}\n')
+    result = spacedsl.minimize(lambda p: 0.2 * p["x"] if p["kind"] == "a" else 3 + 0.1 * p["y"], space,
+                               strategy="random", n_trials=150, seed=0)
+    shares = spacedsl.importance(result, space=space)
+    assert list(shares)[0] == "kind" and shares["kind"] > 0.9
+
+
+def test_a_label_in_the_middle_of_the_list_is_found():
+    # Only "y" (listed second) changes the value: one split parts it once labels go by mean value.
+    space = 'e in ["x", "y", "z", "w"]\nu ~ uniform(0, 1)\n'
+    result = spacedsl.minimize(lambda p: (1.0 if p["e"] == "y" else 0.0) + 0.6 * p["u"], space, strategy="random",
+                               n_trials=200, seed=0)
+    shares = spacedsl.importance(result, space=space)
+    truth_e = (0.75 * 0.25) / (0.75 * 0.25 + 0.36 / 12)
+    assert shares["e"] == pytest.approx(truth_e, abs=0.05)
+
+
 def test_importance_of_a_categorical_and_a_tied_group():
     space = 'opt in ["sgd", "adam", "rmsprop"]\n(tol, it) in [(0.1, 10), (0.01, 100)]\nu ~ uniform(0, 1)\n'
     result = spacedsl.minimize(lambda p: {"sgd": 3.0, "adam": 0.0, "rmsprop": 1.0}[p["opt"]] + 0.5 * p["it"] / 100

@@ -260,9 +260,13 @@ def draw_parallel(data, ax, params=None, design=None):
     for j in picked:
         col, f = columns[j], features[:, j]
         if col.kind == "discrete":
-            seen = np.unique(f[f != INACTIVE]).astype(int)
+            index = f.copy()  # atoms back to domain indices, so labels stand in domain order
+            if col.order:
+                active = f != INACTIVE
+                index[active] = np.asarray(col.order)[f[active].astype(int)]
+            seen = np.unique(index[f != INACTIVE]).astype(int)
             pos = {k: (i + 0.5) / max(len(seen), 1) for i, k in enumerate(seen)}
-            y = np.array([pos.get(int(v), -0.08) if v != INACTIVE else -0.08 for v in f])
+            y = np.array([pos.get(int(v), -0.08) if v != INACTIVE else -0.08 for v in index])
             ticks.append([(pos[k], _short(col.label(k))) for k in seen][:12])
         else:
             active = f[f != INACTIVE]
@@ -340,9 +344,9 @@ def draw_contour(data, ax, model, params=None):
                    alpha=0.8)
     for col, axis, set_scale in ((cj, ax.xaxis, ax.set_xscale), (ck, ax.yaxis, ax.set_yscale)):
         if col.kind == "discrete":
-            atoms = _atoms(col)
-            shown = atoms if len(atoms) <= 12 else atoms[:: math.ceil(len(atoms) / 12)]
-            axis.set_ticks(shown, [_short(col.label(a)) for a in shown])
+            indices = _indices(col)
+            shown = indices if len(indices) <= 12 else indices[:: math.ceil(len(indices) / 12)]
+            axis.set_ticks(shown, [_short(col.label(i)) for i in shown])
         elif col.log:
             set_scale("log")
     ax.set_xlabel(cj.name)
@@ -351,7 +355,8 @@ def draw_contour(data, ax, model, params=None):
     return ax
 
 
-def _atoms(col):
+def _indices(col):
+    """The domain indices of a discrete column that `contour` shows."""
     if col.size <= MAX_ATOMS:
         return np.arange(col.size, dtype=float)
     return np.unique(np.linspace(0, col.size - 1, MAX_ATOMS).round())
@@ -360,19 +365,18 @@ def _atoms(col):
 def _grid(col):
     """Feature values to evaluate at, and where they go on the axis."""
     if col.kind == "discrete":
-        atoms = _atoms(col)
-        return atoms, atoms
+        indices = _indices(col)
+        return col.atoms(indices), indices
     f = (np.arange(GRID) + 0.5) / GRID
     return f, col.value_at(f)
 
 
 def _positions(raw, col):
+    """Where values go on an axis: themselves, or a label's domain index."""
     if col.kind == "continuous":
         return np.array(raw, dtype=float)
-    if col.dim is not None:
-        return np.array([col.dim.finite.index_of(v) for v in raw], dtype=float)
-    index = {_label_key(v): i for i, v in enumerate(col.labels)}
-    return np.array([index.get(_label_key(v), np.nan) for v in raw], dtype=float)
+    found = [col.index(v) for v in raw]
+    return np.array([np.nan if i is None else i for i in found], dtype=float)
 
 
 # ------------------------------------------------------------- importance

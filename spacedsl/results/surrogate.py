@@ -32,6 +32,7 @@ INACTIVE = -1.0      # the feature value of an inactive parameter
 INACTIVE_DRAWS = 2000
 LOG_SPAN = 1000.0    # without a space: positive numbers spanning this ratio are read on a log scale
 MIN_TRIALS = 5       # complete trials below which importance is refused
+MAX_REORDER = 10_000  # unordered labels beyond this many keep their domain order
 N_TREES = 64         # trees of the forest; half as many when each sees only TREE_SAMPLES of the trials
 TREE_SAMPLES = 1024  # each tree is fitted on a bootstrap sample of at most this many trials
 
@@ -50,6 +51,8 @@ class Column:
         p_inactive: Probability of ``INACTIVE`` under the measure.
         low: A continuous feature's value at 0 (raw, for axes), when known.
         high: Its value at 1.
+        order: For unordered labels, the domain index of each atom (atoms go by mean value, see
+            `_by_mean`); empty when atoms are in domain order.
         dim: The space's dimension, or None when the column was read off the values.
     """
 
@@ -62,6 +65,7 @@ class Column:
     p_inactive: float = 0.0
     low: float | None = None
     high: float | None = None
+    order: tuple = ()
     dim: object = attrs.field(default=None, eq=False, repr=False)
 
     def mass(self, lo, hi):
@@ -86,23 +90,58 @@ class Column:
         x = lo + f * (hi - lo)
         return 10 ** x if self.log else x
 
-    def label(self, k):
-        """The value of atom ``k`` of a discrete column."""
+    def label(self, i):
+        """The value at domain index ``i`` of a discrete column."""
         if self.dim is not None:
-            return self.dim.finite.output(np.array([int(k)]))[0]
-        return self.labels[int(k)]
+            return self.dim.finite.output(np.array([int(i)]))[0]
+        return self.labels[int(i)]
+
+    def index(self, value):
+        """The domain index of a value of a discrete column, or None."""
+        if self.dim is not None:
+            return self.dim.finite.index_of(value)
+        return next((i for i, v in enumerate(self.labels) if _key(v) == _key(value)), None)
+
+    def atoms(self, indices):
+        """The feature values (atoms) of domain indices."""
+        indices = np.asarray(indices, dtype=int)
+        if not self.order:
+            return indices.astype(float)
+        rank = np.empty(self.size, dtype=float)
+        rank[list(self.order)] = np.arange(self.size)
+        return rank[indices]
 
 
 # --------------------------------------------------------------- features
 def columns_and_features(trials, space=None, seed=0):
     """The columns and the feature matrix (one row a trial) of ``trials``."""
     configs = [t.params for t in trials]
+    values = np.array([np.nan if t.value is None else t.value for t in trials], dtype=float)
     if space is not None:
-        return _from_space(space, configs, seed)
-    return _from_values(configs)
+        return _from_space(space, configs, seed, values)
+    return _from_values(configs, values)
 
 
-def _from_space(space, configs, seed):
+def _by_mean(codes, values, size):
+    """Atoms of unordered labels sorted by the mean value of the trials that took them (unseen ones
+    at the overall mean), so that one split can part any group of labels a tree would want (for
+    squared error the best binary split of labels is among these, Breiman et al. 1984, 9.4)."""
+    seen = ~np.isnan(codes) & ~np.isnan(values)
+    if not seen.any():
+        return (), codes
+    k = codes[seen].astype(int)
+    sums, counts = np.bincount(k, values[seen], size), np.bincount(k, minlength=size)
+    means = np.where(counts > 0, sums / np.maximum(counts, 1), values[seen].mean())
+    order = np.argsort(means, kind="stable")
+    rank = np.empty(size, dtype=float)
+    rank[order] = np.arange(size)
+    out = codes.copy()
+    ok = ~np.isnan(codes)
+    out[ok] = rank[codes[ok].astype(int)]
+    return tuple(int(i) for i in order), out
+
+
+def _from_space(space, configs, seed, values):
     dims = space.dimensions
     unit = space.to_unit(configs) if configs else np.zeros((0, len(dims)))
     p_inactive = np.zeros(len(dims))
@@ -123,9 +162,14 @@ def _from_space(space, configs, seed):
                                   low=low, high=high, dim=dim))
             features[:, j] = u
         else:
-            columns.append(Column(dim.label, tuple(dim.names), "discrete", size=dim.size, p_inactive=p, dim=dim))
             with np.errstate(invalid="ignore"):
-                features[:, j] = np.minimum(np.floor(u * dim.size), dim.size - 1)
+                codes = np.minimum(np.floor(u * dim.size), dim.size - 1)
+            order = ()
+            if dim.model_kind == "categorical" and dim.size <= MAX_REORDER:
+                order, codes = _by_mean(codes, values, dim.size)
+            columns.append(Column(dim.label, tuple(dim.names), "discrete", size=dim.size, p_inactive=p,
+                                  order=order, dim=dim))
+            features[:, j] = codes
         features[np.isnan(u), j] = INACTIVE
     return columns, features
 
@@ -137,7 +181,7 @@ def _key(value):
     return (type(value).__name__, value)
 
 
-def _from_values(configs):
+def _from_values(configs, values):
     names = {}
     for config in configs:
         names.update(dict.fromkeys(config))
@@ -167,8 +211,12 @@ def _from_values(configs):
             if numeric:
                 order.sort(key=lambda k: distinct[k])
             index = {k: i for i, k in enumerate(order)}
-            col = np.array([index[_key(c[name])] if name in c else INACTIVE for c in configs], dtype=float)
-            columns.append(Column(name, (name,), "discrete", size=len(order),
+            col = np.array([index[_key(c[name])] if name in c else np.nan for c in configs], dtype=float)
+            ranked = ()
+            if not numeric and len(order) <= MAX_REORDER:
+                ranked, col = _by_mean(col, values, len(order))
+            col[np.isnan(col)] = INACTIVE
+            columns.append(Column(name, (name,), "discrete", size=len(order), order=ranked,
                                   labels=tuple(distinct[k] for k in order), p_inactive=p))
         cols.append(col)
     features = np.column_stack(cols) if cols else np.zeros((n, 0))
@@ -258,6 +306,9 @@ class Surrogate:
             tree = DecisionTreeRegressor(random_state=int(rng.integers(2**31)))
             forest.append(tree.fit(features[rows], self.values[rows]))
         self._trees = [_leaves(tree, self.columns) for tree in forest]
+        # Per column, the columns whose values decide whether it is active (known from a space).
+        self._parents = [tuple(sorted(c.dim.requires)) if c.dim is not None and c.p_inactive > 0 else ()
+                         for c in self.columns]
 
     def fanova(self):
         """``(shares, main_fraction)``: per column, the variance of its main effect over the
@@ -280,16 +331,27 @@ class Surrogate:
             variance = (w * (leaves.value - mean) ** 2).sum() / total
             if variance <= 1e-300:
                 continue
-            fractions.append([self._main_variance(leaves, j, mean) / variance for j in range(d)])
+            shares = np.zeros(d)
+            for j in range(d):
+                within, switch = self._main_variance(leaves, j, mean)
+                shares[j] += within / variance
+                parents = self._parents[j]
+                for k in parents:  # whether j is active is its condition's doing: credit the switch there
+                    shares[k] += switch / variance / len(parents)
+                if not parents:
+                    shares[j] += switch / variance
+            fractions.append(shares)
         if not fractions:
             return np.zeros(d), 0.0
         shares = np.mean(fractions, axis=0)
         return shares, float(shares.sum())
 
     def _main_variance(self, leaves, j, mean):
+        """``(within, switch)``: the variance of column j's main effect, split into the part its active
+        values explain and the part being active or not explains (all of it for a column never inactive)."""
         edges = np.concatenate([[-np.inf], leaves.thresholds[j], [np.inf]])
         if len(edges) == 2:
-            return 0.0
+            return 0.0, 0.0
         cells = len(edges) - 1
         first = np.searchsorted(edges, leaves.lo[:, j])
         last = np.searchsorted(edges, leaves.hi[:, j])
@@ -298,8 +360,18 @@ class Surrogate:
         np.add.at(acc, first, part)
         np.add.at(acc, last, -part)
         effect = np.cumsum(acc)[:cells]
-        w = self.columns[j].mass(edges[:-1], edges[1:])
-        return float((w * (effect - mean) ** 2).sum())
+        col = self.columns[j]
+        w = col.mass(edges[:-1], edges[1:])
+        p = col.p_inactive
+        if p <= 0 or p >= 1:
+            return float((w * (effect - mean) ** 2).sum()), 0.0
+        holds = (edges[:-1] < INACTIVE) & (INACTIVE <= edges[1:])  # the cell holding the inactive value
+        active = w - p * holds
+        inactive_mean = float(effect[holds][0])
+        active_mean = float((active * effect).sum() / (1 - p))
+        within = float((active * (effect - active_mean) ** 2).sum())
+        switch = p * (inactive_mean - mean) ** 2 + (1 - p) * (active_mean - mean) ** 2
+        return within, switch
 
     def importance(self):
         """``{name: share}``, most important first; the shares sum to 1."""
