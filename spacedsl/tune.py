@@ -195,10 +195,6 @@ def _tune(args):
     except ValueError as exc:
         raise TuneError(str(exc)) from None
     plugins.evaluator(args.evaluator)
-    try:
-        report_cli.check_tune_report(args.report)
-    except ImportError as exc:
-        raise TuneError(str(exc)) from None
 
     if earlier and not args.quiet:
         print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there",

@@ -247,3 +247,22 @@ def test_a_10000_trial_report_opens_and_sorts(browser, big_report):
     assert values == sorted(values)
     page.click("#more")
     assert len(rows(page, 0)) == 1000
+
+
+def test_without_matplotlib_the_page_says_how_to_get_the_plots(tmp_path, svm_db, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    out = tmp_path / "plain.html"
+    assert main(["report", svm_db, "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "No plots: spacedsl.plot needs matplotlib: pip install &#x27;spacedsl[plot]&#x27;" in text
+    assert "<img" not in text
+    assert "Parameter importance" in text and "id=trial-data" in text

@@ -2,7 +2,8 @@
 
 Reads only (the store is opened read-only). Bad input — a missing file, a file that is not a
 store, an unknown study, a store of several studies without ``--study``, an output that cannot
-be written, matplotlib not installed — is one line on stderr and exit status 2.
+be written — is one line on stderr and exit status 2. Without matplotlib the page has no plots
+and says how to get them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import sys
 
 from ..store import StoreError
-from .plot import _matplotlib
 from .report import write_report
 
 PROG = "spacedsl"
@@ -23,7 +23,7 @@ def add_parser(subparsers):
         "report", help="write a study's HTML report",
         description="Write one self-contained HTML page about a study of the store DB: summary, best "
                     "configuration, parameter importance, plots and a sortable table of the trials. "
-                    "Nothing in it is fetched from the network. Reads only; needs matplotlib "
+                    "Nothing in it is fetched from the network. Reads only; the plots need matplotlib "
                     "(pip install 'spacedsl[plot]').")
     p.add_argument("db", metavar="DB", help="the store (a SQLite file written with --storage)")
     p.add_argument("--study", metavar="NAME", help="the study (default: the store's only study)")
@@ -69,14 +69,8 @@ def _first_line(exc):
 def add_tune_option(parser):
     """``--report FILE`` on ``spacedsl tune``."""
     parser.add_argument("--report", metavar="FILE",
-                        help="write the HTML report of the search to FILE at the end (needs matplotlib: "
-                             "pip install 'spacedsl[plot]')")
-
-
-def check_tune_report(path):
-    """Before a tune: ImportError (naming the extra) when ``--report`` is given without matplotlib."""
-    if path is not None:
-        _matplotlib()
+                        help="write the HTML report of the search to FILE at the end (its plots need "
+                             "matplotlib: pip install 'spacedsl[plot]')")
 
 
 def write_tune_report(path, result, space, strategy, file):

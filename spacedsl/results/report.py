@@ -9,7 +9,8 @@ clicked and filters by state (click the counts) or by text. Everything is inside
 (styles, the table's script and its data, the images as ``data:`` URIs): nothing is fetched, so
 it can be mailed, attached to a pull request or opened from a CI artefact offline.
 
-Decisions: the images are PNG (a 10,000-trial scatter as SVG would weigh megabytes); the table
+Without matplotlib (the ``[plot]`` extra) the page is written all the same, with a line in place
+of the plots saying how to get them. Decisions: the images are PNG (a 10,000-trial scatter as SVG would weigh megabytes); the table
 shows `PAGE` rows at a time (a button shows more), its numbers to 6 significant digits; a study
 with too few complete trials for importance or a contour says so where they would be; `slice`
 shows at most `MAX_SLICES` parameters, the most important first.
@@ -63,7 +64,6 @@ def write_report(source, path, study=None, *, space=None, strategy=None, test_sc
 
 def build_report(source, study=None, *, space=None, strategy=None, test_score=None, title=None, seed=0):
     """The report's HTML text (see `write_report`)."""
-    _matplotlib()
     data = load(source, study, space)
     if strategy is not None and data.strategy is None:
         data = _evolve(data, strategy=strategy)
@@ -79,9 +79,12 @@ def build_report(source, study=None, *, space=None, strategy=None, test_score=No
     except ValueError as exc:
         model, shares, main, why = None, None, None, str(exc)
     title = title or f"spacedsl study {data.name}"
-    parts = [_summary(data), _best(data), _importance(model, shares, main, why),
-             _plots(data, design, model, shares, why),
-             _table(data)]
+    try:
+        _matplotlib()
+        plots = _plots(data, design, model, shares, why)
+    except ImportError as exc:  # the page without pictures, and how to get them
+        plots = f"<section id=plots><h2>Plots</h2><p class=note>No plots: {_e(exc)}.</p></section>"
+    parts = [_summary(data), _best(data), _importance(model, shares, main, why), plots, _table(data)]
     return _PAGE.format(title=_e(title), style=_STYLE, body="\n".join(parts), script=_SCRIPT,
                         version=_e(spacedsl.__version__),
                         when=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
