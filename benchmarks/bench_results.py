@@ -105,9 +105,15 @@ def _screenshot(path, tmp):
     from chromium import Browser
     from studies import conditional_store
 
-    db = conditional_store(os.path.join(tmp, "svm.sqlite"), n_trials=200, pruned=6)
-    out = os.path.join(tmp, "svm.html")
-    spacedsl.write_report(db, out, title="spacedsl report svm.sqlite")
+    here = os.getcwd()
+    os.chdir(tmp)  # so that the page says "read from svm.sqlite"
+    try:
+        db = conditional_store("svm.sqlite", n_trials=200, pruned=6)
+        out = os.path.join(tmp, "svm.html")
+        spacedsl.write_report(db, out, title="spacedsl report svm.sqlite")
+    finally:
+        os.chdir(here)
+    path = os.path.join(here, path)
     with Browser(width=1280, height=2300) as browser:
         page = browser.open("file://" + out)
         page.click("#trial-table th[data-col='2']")  # sorted by value, as a reader would

@@ -25,7 +25,7 @@ from .trials import Trial
 
 __all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
            "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "importance", "load", "minimize",
-           "parse", "plot", "search", "write_report"]
+           "parse", "search", "write_report"]  # and the module `plot` (extra [plot]), left out of * imports
 __version__ = "0.1.0"
 
 

@@ -31,7 +31,7 @@ MARKS = {  # how trials without a comparable value are marked in `history`
 }
 GRID = 48      # points a continuous axis of `contour` is evaluated at
 MAX_ATOMS = 48  # atoms of a long finite range shown in `contour` (evenly picked)
-MAX_POINTS = 1500  # complete trials a `slice` panel shows at most (a seeded sample; the best always)
+MAX_POINTS = 1000  # complete trials a `slice` panel shows at most (a seeded sample; the best always)
 MAX_LINES = 1000   # lines `parallel` draws at most (likewise)
 
 
@@ -67,7 +67,7 @@ def history(source, study=None, *, space=None, ax=None):
     """Every trial's value by trial number, the best so far as a step line; pruned trials at their
     last value, failed, interrupted and running ones marked along the bottom."""
     data = load(source, study, space)
-    return draw_history(data, _axes(ax))
+    return draw_history(data, _axes(ax, figsize=(8, 4)))
 
 
 def draw_history(data, ax):
@@ -101,7 +101,7 @@ def draw_history(data, ax):
     ax.set_xlabel("trial")
     ax.set_ylabel(_value_label(data))
     ax.set_title("History")
-    ax.legend(loc="best", fontsize="small", frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, borderaxespad=0)
     return ax
 
 

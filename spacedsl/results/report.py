@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import html
 import io
 import json
 import math
@@ -36,7 +35,7 @@ from .study import load, state_of
 from .surrogate import Surrogate, columns_and_features
 
 PAGE = 500
-MAX_SLICES = 12
+MAX_SLICES = 8
 DPI = 96
 ERROR_WIDTH = 120
 
@@ -96,7 +95,9 @@ def _evolve(data, **changes):
 
 # ----------------------------------------------------------------- pieces
 def _e(value):
-    return html.escape(str(value), quote=True)
+    """Text escaped for HTML (what ``html.escape`` does, without importing its table of entities)."""
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#x27;"))
 
 
 def _fmt(value):
@@ -207,7 +208,7 @@ def _img(uri, alt):
 
 def _plots(data, design, model, shares, why):
     out = []
-    fig = _figure(9, 3.6)
+    fig = _figure(10.5, 3.6, right=2.0)
     draw_history(data, fig.add_subplot())
     out.append(_img(_png(fig), "history"))
     if design is not None:
