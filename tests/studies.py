@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 import spacedsl
-from spacedsl.store import Store, dumps_params
+from spacedsl.storage.sqlite import Store, dumps_params
 
 CONDITIONAL = """\
 kernel in ["linear", "rbf", "poly"]

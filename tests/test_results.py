@@ -15,7 +15,7 @@ import spacedsl  # noqa: E402
 from spacedsl import plot  # noqa: E402
 from spacedsl.results import plot as results_plot  # noqa: E402
 from spacedsl.results.study import load  # noqa: E402
-from spacedsl.store import Store  # noqa: E402
+from spacedsl.storage import Store  # noqa: E402
 from studies import CONDITIONAL, big_store, conditional_store  # noqa: E402
 
 SIX = """\

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..store import StoreError
+from ..storage import StoreError
 from .report import write_report
 
 PROG = "spacedsl"

@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from ..errors import did_you_mean
-from ..trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING
+from ..language.errors import did_you_mean
+from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING
 from .study import load, state_of
 from .surrogate import INACTIVE, Surrogate, columns_and_features
 
@@ -35,7 +35,7 @@ MAX_POINTS = 1000  # complete trials a `slice` panel shows at most (a seeded sam
 MAX_LINES = 1000   # lines `parallel` draws at most (likewise)
 
 
-def _matplotlib():
+def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
@@ -46,7 +46,7 @@ def _matplotlib():
 def _axes(ax, figsize=(6.4, 4.0)):
     if ax is not None:
         return ax
-    _matplotlib()
+    require_matplotlib()
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -115,7 +115,7 @@ def slice(source, params=None, study=None, *, space=None, ax=None):  # noqa: A00
     names = [c.name for c in columns]
     wanted = _wanted(params, names)
     if ax is None:
-        _matplotlib()
+        require_matplotlib()
         import matplotlib.pyplot as plt
 
         n = max(len(wanted), 1)

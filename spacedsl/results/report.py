@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import base64
 import datetime
+import importlib.metadata
 import io
 import json
 import math
 
 import attrs
 
-import spacedsl
-
-from ..dump import dumps
-from ..trials import COMPLETE
-from .plot import _matplotlib, draw_contour, draw_history, draw_importance, draw_parallel, draw_slice
+from ..language.printer import dumps
+from ..storage.trials import COMPLETE
+from .plot import draw_contour, draw_history, draw_importance, draw_parallel, draw_slice, require_matplotlib
 from .study import load, state_of
 from .surrogate import Surrogate, columns_and_features
 
@@ -79,14 +78,21 @@ def build_report(source, study=None, *, space=None, strategy=None, test_score=No
         model, shares, main, why = None, None, None, str(exc)
     title = title or f"spacedsl study {data.name}"
     try:
-        _matplotlib()
+        require_matplotlib()
         plots = _plots(data, design, model, shares, why)
     except ImportError as exc:  # the page without pictures, and how to get them
         plots = f"<section id=plots><h2>Plots</h2><p class=note>No plots: {_e(exc)}.</p></section>"
     parts = [_summary(data), _best(data), _importance(model, shares, main, why), plots, _table(data)]
     return _PAGE.format(title=_e(title), style=_STYLE, body="\n".join(parts), script=_SCRIPT,
-                        version=_e(spacedsl.__version__),
+                        version=_e(_version()),
                         when=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
+
+
+def _version():
+    try:
+        return importlib.metadata.version("spacedsl")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _evolve(data, **changes):

@@ -19,10 +19,10 @@ import os
 
 import attrs
 
-from ..errors import did_you_mean
+from ..language.errors import did_you_mean
 from ..space import Space, as_space
-from ..store import Store
-from ..trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial
+from ..storage.sqlite import Store
+from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial
 
 STATES = (COMPLETE, PRUNED, FAILED, INTERRUPTED, RUNNING)  # the order counts and legends use
 

@@ -26,7 +26,7 @@ import math
 import attrs
 import numpy as np
 
-from ..trials import COMPLETE
+from ..storage.trials import COMPLETE
 
 INACTIVE = -1.0      # the feature value of an inactive parameter
 INACTIVE_DRAWS = 2000
