@@ -8,13 +8,18 @@ prior leaves it inactive (estimated from `INACTIVE_DRAWS` seeded draws). Without
 features are read off the values: numbers are continuous between their least and greatest
 (on a log scale when they are positive and span `LOG_SPAN` or more), anything else is a
 category, and the probability of "inactive" is how often the trials lacked the parameter.
+Unordered labels are numbered by the mean value of their trials (`_by_mean`), so that one split
+can part any group of them.
 
 Functional ANOVA (Hutter, Hoos and Leyton-Brown, ICML 2014): a regression tree is constant on
 the boxes of its leaves, so its mean, its variance and the mean over every other feature as a
 function of one feature (the *main effect*) are exact finite sums over the leaves, under the
 product measure above. A feature's importance is the variance of its main effect over the
 tree's variance, averaged over the trees, then scaled so that the features' shares sum to 1.
-Each tree sees a bootstrap sample of at most `TREE_SAMPLES` trials (and there are half as many
+The main effect of a conditional parameter splits exactly into the part its active values
+explain and the part "active or not" explains; the second is credited to the parameters its
+condition names (a tree may split on "x is inactive" where it could as well split on the
+parameter that switches x off: the same partition). Each tree sees a bootstrap sample of at most `TREE_SAMPLES` trials (and there are half as many
 trees then), so a 10,000-trial study is fitted in less time than a 1,000-trial one while the
 forest as a whole still sees every trial.
 """
