@@ -53,6 +53,8 @@ DEFAULT_PLUGINS = (
     ("optuna", "spacedsl_plugins.optuna"),
     ("hyperopt", "spacedsl_plugins.hyperopt"),
     ("wandb", "spacedsl_plugins.wandb"),
+    ("configspace", "spacedsl_plugins.format_configspace"),
+    ("sklearn", "spacedsl_plugins.format_sklearn"),
 )
 PLUGINS_PACKAGE = "spacedsl_plugins"
 

@@ -20,8 +20,8 @@ import inspect
 
 import attrs
 
-from .. import plugins
 from ..language import ast
+from .. import plugins
 from .distributions import resolve
 from ..language.printer import expr_text
 from .space import as_space
