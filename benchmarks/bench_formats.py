@@ -365,6 +365,7 @@ def main(argv=None):
     parser.add_argument("--draws", type=int, default=1000, help="configurations drawn on each side")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--only", help="comma-separated rows to run (e.g. configspace,sklearn-grid); default all")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     spaces = fuzz_spaces(args.fuzz) + example_spaces() + test_spaces()
@@ -373,7 +374,10 @@ def main(argv=None):
     formats = plugins.formats()
     rows = []
     names = sorted(set(formats) | {n for n, f in FORMAT_OF.items() if f in formats})
+    only = set(args.only.split(",")) if args.only else None
     for name in names:
+        if only is not None and name not in only:
+            continue
         fmt = formats[FORMAT_OF.get(name, name)]
         adapter = ADAPTERS.get(name)
         if adapter is None or not hasattr(fmt, "to_native"):
@@ -389,7 +393,7 @@ def main(argv=None):
                 print(f"## {name} WRONG on {origin}:\n{spacedsl.dumps(space)}-> {verdict}\n", file=sys.stderr)
         rows.append((name, len(spaces), counts["exact"], counts["refused"], counts["wrong"], identical))
         print(f"# {name}: {dict(counts)} at {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-    if "sklearn" in formats:
+    if "sklearn" in formats and (only is None or "sklearn-grid" in only):
         counts = collections.Counter()
         for origin, space in spaces:
             verdict, _ = check_grid(space)
