@@ -34,7 +34,7 @@ import spacedsl
 from spacedsl import hookimpl
 from spacedsl.language.ast import literal_key
 from spacedsl.language.printer import literal_text
-from spacedsl.formats import Losses
+from spacedsl.formats import ConversionError, Losses, Problem
 from spacedsl.formats.branches import MAX_BRANCHES, branches
 
 NAME = "sklearn"
@@ -169,13 +169,18 @@ def to_distributions(space, losses):
     entries, deciding, ignore = _plan(space, losses)
     by_name = {n: d.index for d in space.dimensions for n in d.names}
     samplers = {e.name: _sampler(e) for e in entries if e.kind == "parameter" and by_name[e.name] not in deciding}
+    dropped = losses.check()  # refuse before enumerating (lossy: the conditions dropped are ignored)
     try:
         found = branches(space, deciding, ignore)
     except ValueError as exc:
         losses.add(next(e.node for e in entries if e.conditions or e.kind in ("tied", "constraint")),
                    f"{exc}: too many for a list of dicts")
+        losses.check()
         return {}
-    losses.check()
+    except TypeError:  # a deciding parameter's own block hangs on a dropped condition on a drawn one
+        raise ConversionError(NAME, dropped + [Problem(
+            "the if blocks", "finite parameters that decide branches sit in blocks that a drawn parameter "
+            "decides, so there is no list of dicts, even dropping those conditions")]) from None
     constants = space.constants
     groups = {}  # branches with the same parameters active have the same weight: merge them into products
     for b in found:
