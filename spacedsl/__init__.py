@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from .hookspecs import hookimpl
+from .language.ast import Ref
 from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
 from .language.printer import dumps
 from .plugins import PluginError
@@ -17,7 +18,7 @@ from .running.search import SearchResult, search
 from .space import Space, load, parse
 from .storage import Store, StoreError, Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
+__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "Ref", "SearchResult",
            "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 

@@ -27,7 +27,7 @@ import tempfile
 import spacedsl
 from .. import plugins
 from ..space import format_text
-from .console import PROG, error, non_negative_int, positive_int
+from .console import PROG, error, json_default, non_negative_int, positive_int
 from .listing import add_studies_parser as _add_studies
 from .listing import add_trials_parser as _add_trials
 from .tune import add_parser as _add_tune
@@ -98,7 +98,7 @@ def _write_text(path, text):
 
 def _print_json_lines(configs):
     for config in configs:
-        print(json.dumps(config))
+        print(json.dumps(config, default=json_default))
 
 
 # ------------------------------------------------------------------ check

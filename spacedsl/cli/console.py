@@ -7,6 +7,8 @@ import argparse
 import sys
 import time
 
+from ..language.ast import Ref
+
 PROG = "spacedsl"
 
 
@@ -67,6 +69,13 @@ def seconds(text):
 
 
 # ---------------------------------------------------------------- values
+def json_default(value):
+    """``json.dumps(..., default=json_default)``: a named object is written as its name, ``"@svc"``."""
+    if isinstance(value, Ref):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def value_text(value):
     if value is None:
         return "none"

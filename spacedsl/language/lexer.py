@@ -27,6 +27,7 @@ _TOKEN = re.compile(rf"""
   | (?P<INT>{_DIGITS})
   | (?P<STRING>"(?:[^"\\\r\n]|\\[^\r\n])*" | '(?:[^'\\\r\n]|\\[^\r\n])*')
   | (?P<WORD>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<REF>@[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<OP>\.\.|==|!=|<=|>=|[<>=:;,~()\[\]{{}}.+\-*/%])
 """, re.VERBOSE)
 
@@ -131,6 +132,8 @@ def _bad_character(text, pos):
     ch = text[pos]
     if ch in "\"'":
         return f"unterminated string: close it with {ch} on the same line"
+    if ch == "@":
+        return "'@' names an object and needs a name right after it, with no space: @svc or @sklearn.svm.SVC"
     if ch == "\r":
         return "carriage return without a newline; save the file with \\n or \\r\\n line endings"
     if ch.isprintable() and not ch.isspace():

@@ -26,7 +26,7 @@ _NOT_TEXT = re.compile("[\0\ud800-\udfff]")
 
 _HUMAN = {
     "$END": "the end of the input", "_NL": "a newline", "SEMICOLON": "';'",
-    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "TRUE": "true", "FALSE": "false",
+    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "REF": "a named object (@name)", "TRUE": "true", "FALSE": "false",
     "NONE": "none", "TYPE": "'int' or 'float'", "COMP_OP": "a comparison",
 }
 
@@ -136,6 +136,9 @@ class _ToAst(Transformer):
 
     def none_lit(self, ch):
         return ast.Literal(None, pos=_tok(ch[0]))
+
+    def ref_lit(self, ch):
+        return ast.Literal(ast.Ref(str(ch[0])[1:]), pos=_tok(ch[0]))
 
     # ---- names
     def name(self, ch):
