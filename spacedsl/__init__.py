@@ -14,11 +14,12 @@ from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
 from .language.printer import dumps
 from .plugins import PluginError
 from .running.minimize import MinimizeResult, minimize
+from .running.objects import ImportRule
 from .running.search import SearchResult, search
 from .space import Space, load, parse
 from .storage import Store, StoreError, Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "Ref", "SearchResult",
+__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult", "PluginError", "Ref", "SearchResult",
            "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 

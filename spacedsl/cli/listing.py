@@ -38,6 +38,7 @@ import sys
 
 from ..language.errors import did_you_mean
 from ..storage.sqlite import Store, StoreError
+from .console import json_default
 
 PROG = "spacedsl"
 STATES = ("complete", "failed", "running")
@@ -113,7 +114,7 @@ def cmd_trials(args):
         for trial in trials:
             row = _trial_fields(trial)
             row["params"] = trial["params"]
-            print(json.dumps(row))
+            print(json.dumps(row, default=json_default))
         return 0
     names = _param_names(trials)
     numeric = [all(_is_number(t["params"][n]) for t in trials if n in t["params"]) for n in names]

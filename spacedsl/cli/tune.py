@@ -53,7 +53,8 @@ from ..running.loop import study_for_file
 from ..running.search import check_params, search
 from ..space import load
 from ..storage import Store, StoreError
-from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
+from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
+                      seconds, value_text)
 from .data import BUILTIN_DATASETS, load_data
 from .estimators import load_estimator
 
@@ -225,7 +226,7 @@ def _tune(args):
         "study": _study_name(args) if args.storage is not None else None,
     }
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, default=json_default))
     else:
         print_table(summary)
     return 0

@@ -54,6 +54,7 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, evalu
                          is_stratified)
 from ..space import as_space
 from ..storage.trials import COMPLETE
+from .objects import choices_by_param, estimator_key, estimator_params, resolve
 
 
 
@@ -120,7 +121,7 @@ class SearchResult:
 def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials=50, scoring=None,
            test_size=None, seed=0, n_jobs=1, storage=None, strategy_options=None, evaluator_options=None,
            groups=None, batch_size=None, callback=None, study=None, new_study=False, executor=None,
-           timeout=None, trial_timeout=None):
+           timeout=None, trial_timeout=None, objects=None):
     """Search ``space`` for the configuration of ``estimator`` with the best validation score.
 
     Args:
@@ -146,6 +147,9 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         executor: Run trials on a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``.
         timeout: Start no trial after this many seconds (running ones finish).
         trial_timeout: Fail a trial that runs longer than this many seconds.
+        objects: What the space's named objects (``@svc``) stand for: a mapping ``{"svc": SVC()}``,
+            a callable ``rule(name)``, or None for `spacedsl.ImportRule` (dotted paths under
+            ``sklearn.``); see `spacedsl.running.objects`. Trials and results keep the names.
 
     Returns:
         A `SearchResult`.
@@ -160,7 +164,8 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     from sklearn.utils import _safe_indexing, indexable
 
     space = as_space(space)
-    check_params(estimator, space)
+    resolved = resolve(space, objects)
+    check_params(estimator, space, resolved)
     n_trials = positive_int("n_trials", n_trials)
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero whole number (-1 for every core) or None, got {n_jobs!r}")
@@ -178,7 +183,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
 
     plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
-    task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring)
+    task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved)
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
@@ -191,7 +196,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         first = trials[0].error if trials else "the strategy proposed no configuration"
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
     best = max(complete, key=lambda t: t.value)  # max keeps the first of equal scores
-    best_estimator = clone(estimator).set_params(**best.params)
+    best_estimator = clone(estimator).set_params(**estimator_params(best.params, resolved))
     if y_rest is None:
         best_estimator.fit(X_rest)
     else:
@@ -205,15 +210,23 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
 
 
 # ------------------------------------------------------------------ helpers
-def check_params(estimator, space):
+def check_params(estimator, space, resolved=None):
     """ValueError naming the first space parameter or constant that ``estimator`` does not take.
 
     Checked against ``estimator.get_params(deep=True)`` before anything is fitted,
-    so a misspelt name fails at once instead of failing every trial.
+    so a misspelt name fails at once instead of failing every trial. Where a parameter chooses
+    between objects (``clf in [@svc, @forest]``, ``resolved`` giving them), ``clf__C`` may be a
+    parameter of any of them. A dotted name sets the part after its last dot (``svc.clf__C``
+    sets ``clf__C``; see `spacedsl.running.objects.estimator_key`).
     """
-    valid = estimator.get_params(deep=True)
+    valid = set(estimator.get_params(deep=True))
+    for name, refs in choices_by_param(space).items():
+        for ref in refs:
+            obj = (resolved or {}).get(ref)
+            if hasattr(obj, "get_params") and not isinstance(obj, type):
+                valid.update(f"{estimator_key(name)}__{k}" for k in obj.get_params(deep=True))
     for name in tuple(space.names) + tuple(space.constants):
-        if name not in valid:
+        if estimator_key(name) not in valid:
             shown = sorted(valid)
             listing = ", ".join(shown) if len(shown) <= 40 else "see estimator.get_params().keys()"
             raise ValueError(f"the space's parameter {name!r} is not a parameter of {type(estimator).__name__}"
@@ -254,8 +267,9 @@ class SearchTask:
     the same ones whichever worker runs it; any other evaluator's ``evaluate`` runs as it is.
     """
 
-    def __init__(self, estimator, judge, X, y, groups, scorer, scoring):
+    def __init__(self, estimator, judge, X, y, groups, scorer, scoring, resolved=None):
         self.estimator, self.judge = estimator, judge
+        self.resolved = resolved or {}
         self.X, self.y, self.groups = X, y, groups
         self.scorer, self.scoring = scorer, scoring
         self.splits = None
@@ -267,6 +281,7 @@ class SearchTask:
     def __call__(self, config):
         from .workers import Outcome
 
+        config = estimator_params(config, self.resolved)
         if self.splits is None:
             evaluation = _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring,
                                        self.groups)
