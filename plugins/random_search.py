@@ -7,6 +7,8 @@ from spacedsl.strategies import Strategy
 class RandomSearch(Strategy):
     """Draws every configuration independently from the space's distributions."""
 
+    adaptive = False
+
     def propose(self, n):
         return self.space.sample(n, seed=self.rng)
 

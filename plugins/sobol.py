@@ -18,6 +18,8 @@ MAX_SKIP_FACTOR = 1000
 class Sobol(Strategy):
     """Scrambled Sobol sequence (scipy.stats.qmc) through the unit-cube mapping."""
 
+    adaptive = False
+
     def __init__(self, space, seed=None):
         from scipy.stats import qmc  # here, not at module import: every command loads the plugins
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .formats import ConversionError, convert
 from .hookspecs import hookimpl
 from .language.ast import Ref
 from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
@@ -19,8 +20,9 @@ from .running.search import SearchResult, search
 from .space import Space, load, parse
 from .storage import Store, StoreError, Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult", "PluginError", "Ref", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult",
+           "PluginError", "Ref", "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert",
+           "dumps", "hookimpl", "load", "minimize", "parse", "search"]
 __version__ = "0.1.0"
 
 

@@ -1,4 +1,4 @@
-"""The plugin manager: every strategy, evaluator and distribution comes through here.
+"""The plugin manager: every strategy, evaluator, distribution and format comes through here.
 
 Built-ins are ordinary plugins: modules of ``spacedsl_plugins`` declared as
 entry points of our own distribution in the ``spacedsl`` group, loaded exactly
@@ -9,6 +9,10 @@ built-ins always load.
 
 A plugin that fails to import gets a warning naming it, and everything else
 still works. Two plugins offering the same name are an error naming both.
+
+A name ending in ``:`` is a *family* (``"optuna:"``): its value is called with
+the rest of a name ``prefix:rest`` and returns that member's factory, or raises
+`PluginError` (so ``optuna:TPESampler`` needs no entry of its own).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from . import hookspecs
 
 GROUP = "spacedsl"
 OWN_DISTRIBUTION = "spacedsl"
-KINDS = ("strategies", "evaluators", "distributions")
+KINDS = ("strategies", "evaluators", "distributions", "formats")
+_SINGULAR = {"strategies": "strategy", "evaluators": "evaluator", "distributions": "distribution",
+             "formats": "format"}
 
 
 class PluginError(RuntimeError):
@@ -116,7 +122,7 @@ def _collect(kind):
         for name, factory in offered.items():
             if name in found:
                 other = found[name][1]
-                raise PluginError(f"two plugins offer the {kind[:-1] if kind != 'strategies' else 'strategy'} "
+                raise PluginError(f"two plugins offer the {_SINGULAR[kind]} "
                                   f"{name!r}: {other.plugin} (from {other.package}) and {provider.plugin} "
                                   f"(from {provider.package}); uninstall one, or limit plugins with "
                                   "SPACEDSL_LOAD_PLUGINS")
@@ -139,6 +145,11 @@ def distributions():
     return {name: f for name, (f, _) in _collect("distributions").items()}
 
 
+def formats():
+    """Every registered conversion format: ``{name: format}``."""
+    return {name: f for name, (f, _) in _collect("formats").items()}
+
+
 def listing():
     """``[(kind, name, Provider)]`` for every registered name, built-in distributions included."""
     import scipy
@@ -147,8 +158,7 @@ def listing():
     rows = [("distribution", name, Provider("builtin", OWN_DISTRIBUTION, _own_version())) for name in BUILTINS]
     rows.append(("distribution", "scipy.NAME", Provider("scipy.stats", "scipy", scipy.__version__)))
     for kind in KINDS:
-        singular = {"strategies": "strategy", "evaluators": "evaluator", "distributions": "distribution"}[kind]
-        rows += [(singular, name, provider) for name, (_, provider) in _collect(kind).items()]
+        rows += [(_SINGULAR[kind], name, provider) for name, (_, provider) in _collect(kind).items()]
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
@@ -169,9 +179,17 @@ def evaluator(name):
     return _lookup("evaluator", name, evaluators())
 
 
+def format(name):
+    """A registered format, or a `PluginError` listing the known ones."""
+    return _lookup("format", name, formats())
+
+
 def _lookup(kind, name, table):
     if name in table:
         return table[name]
+    prefix, colon, rest = name.partition(":")
+    if colon and prefix + colon in table:
+        return table[prefix + colon](rest)
     from .language.errors import did_you_mean
     known = ", ".join(sorted(table)) or "none (is spacedsl installed? its built-ins are entry points)"
     raise PluginError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; known: {known}")

@@ -27,6 +27,9 @@ import tempfile
 import spacedsl
 from .. import plugins
 from ..space import format_text
+from ..tooling.diff import add_parser as _add_diff
+from ..tooling.lint import add_parser as _add_lint
+from ..tooling.lsp import add_parser as _add_lsp
 from .console import PROG, error, json_default, non_negative_int, positive_int
 from .listing import add_studies_parser as _add_studies
 from .listing import add_trials_parser as _add_trials
@@ -240,8 +243,8 @@ def cmd_grid(args):
 # ---------------------------------------------------------------- plugins
 def _add_plugins(subparsers):
     p = subparsers.add_parser(
-        "plugins", help="list every registered strategy, evaluator and distribution",
-        description="List every strategy, evaluator and distribution registered through the "
+        "plugins", help="list every registered strategy, evaluator, distribution and format",
+        description="List every strategy, evaluator, distribution and format registered through the "
                     "'spacedsl' entry-point group, with the package and version that provides it.")
     p.add_argument("--json", action="store_true", help="one JSON object a line")
     p.set_defaults(func=cmd_plugins)
@@ -262,7 +265,7 @@ def cmd_plugins(args):
 
 # ------------------------------------------------------------------- main
 _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
-                _add_trials)
+                _add_trials, _add_lint, _add_diff, _add_lsp)
 
 
 def _version():

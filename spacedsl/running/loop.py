@@ -41,12 +41,11 @@ import time
 import attrs
 
 from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, Trial
-from ..strategies.base import config_key
+from ..strategies.base import capability, config_key
 from .workers import Outcome, Workers, error_text, timeout_text
 
 MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
 MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
-NON_ADAPTIVE = frozenset({"grid", "random", "sobol"})  # built-ins whose proposals ignore results
 POLL = 1.0       # seconds between checks of the trial timeouts while waiting for workers
 
 
@@ -68,12 +67,12 @@ def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, s
             study = default_study(space) if study is None else study
             store.create_or_load_study(study, space, strategy, new_study=new_study,
                                        direction="maximize" if maximize else "minimize")
-            seed = resumed_seed(seed, strategy, len(store.trials(study)))
+            seed = resumed_seed(seed, factory, len(store.trials(study)))
         proposer = factory(space, seed=seed, **(strategy_options or {}))
         return run_trials(proposer, task, n_trials, workers=workers, maximize=maximize,
-                          ask_size=batch_size_for(strategy, proposer, n_trials), batch_size=batch_size,
+                          ask_size=batch_size_for(proposer, n_trials), batch_size=batch_size,
                           store=store, study=study, seed=seed, timeout=timeout, trial_timeout=trial_timeout,
-                          max_skips=math.inf if strategy == "grid" else MAX_SKIPS, callback=callback)
+                          max_skips=math.inf if capability(factory, "keeps_order") else MAX_SKIPS, callback=callback)
 
 
 @contextlib.contextmanager
@@ -87,28 +86,26 @@ def _opened(storage):
         yield store
 
 
-def resumed_seed(seed, strategy, earlier):
+def resumed_seed(seed, factory, earlier):
     """The seed of a run that resumes a study holding ``earlier`` trials: a fresh stream derived from
-    ``seed``, so it does not replay the first run's draws (a grid keeps its order and skips what is done)."""
-    if earlier and strategy != "grid" and isinstance(seed, int) and not isinstance(seed, bool):
+    ``seed``, so it does not replay the first run's draws (a strategy that ``keeps_order``, such as
+    the grid, keeps its seed and skips what is done)."""
+    if earlier and not capability(factory, "keeps_order") and isinstance(seed, int) and not isinstance(seed, bool):
         import numpy as np
         return int(np.random.SeedSequence([seed, earlier]).generate_state(1)[0])
     return seed
 
 
-def batch_size_for(strategy, proposer, n_trials, batch_size=None):
+def batch_size_for(proposer, n_trials, batch_size=None):
     """How many configurations to ask at a time: ``batch_size`` if given, else by the strategy's nature.
 
-    A strategy object may say ``adaptive = False`` (its proposals ignore what it was told);
-    otherwise the built-ins ``grid``, ``random`` and ``sobol`` are known not to learn, and
-    any other strategy is asked one configuration at a time. Never depends on ``n_jobs``.
+    A strategy that says ``adaptive = False`` (its proposals ignore what it was told: grid, random,
+    sobol) is asked for many at once; any other one configuration at a time (see
+    `spacedsl.strategies`). Never depends on ``n_jobs``.
     """
     if batch_size is not None:
         return positive_int("batch_size", batch_size)
-    adaptive = getattr(proposer, "adaptive", None)
-    if adaptive is None:
-        adaptive = strategy not in NON_ADAPTIVE
-    return 1 if adaptive else max(1, min(n_trials, MAX_BATCH))
+    return 1 if capability(proposer, "adaptive") else max(1, min(n_trials, MAX_BATCH))
 
 
 def default_study(space):

@@ -155,7 +155,7 @@ class SpaceSearchCV(BaseSearchCV):
         named = self._named_candidates = []
         proposer = plugins.strategy(self.strategy)(space, seed=self._strategy_seed(),
                                                    **(self.strategy_options or {}))
-        size = batch_size_for(self.strategy, proposer, self.n_iter, self.batch_size)
+        size = batch_size_for(proposer, self.n_iter, self.batch_size)
         record = []
         token = _batch_failures.set((self, record))
         try:
