@@ -239,3 +239,23 @@ def test_passthrough_and_none_steps_work_as_scikit_learn_allows():
                              objects=_objects())
     assert [t.params["scale"] for t in result.trials] == ["passthrough", None, Ref("scaler")]
     assert all(t.state == "complete" for t in result.trials)
+
+
+def test_tools_know_named_objects():
+    import optuna
+    from pygments.lexers import get_lexer_by_name
+    from spacedsl.integrations.optuna import suggest
+
+    text = "clf in [@svc, @sklearn.svm.SVC]\nif clf == @svc { c ~ uniform(0, 1) }\n"
+    tokens = list(get_lexer_by_name("spacedsl").get_tokens(text))
+    assert [v for t, v in tokens if "Constant" in str(t)] == ["@svc", "@sklearn.svm.SVC", "@svc"]
+    assert not [t for t, _ in tokens if "Error" in str(t)]
+    space = spacedsl.parse(text)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("error")  # no "Choices ... should be None, bool, int" warning
+        configs = [suggest(study.ask(), space) for _ in range(8)]
+    assert {c["clf"] for c in configs} <= {Ref("svc"), Ref("sklearn.svm.SVC")}
+    with pytest.raises(ValueError, match="not named objects"):
+        spacedsl.convert(space, "wandb")

@@ -159,7 +159,7 @@ def _param(dim, nodes):
         return Param(dim, dim.label, "categorical", {"choices": tuple(range(dim.size))}, "index")
     if dim.kind == "choice":
         values = tuple(dim.finite.values)
-        if len(set(values)) == len(values):
+        if len(set(values)) == len(values) and not any(isinstance(v, ast.Ref) for v in values):
             return Param(dim, name, "categorical", {"choices": values}, "value")
         return Param(dim, f"{name}[index]", "categorical", {"choices": tuple(range(dim.size))}, "index")
     if dim.kind == "range":
