@@ -288,6 +288,7 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    _current_folder_first()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -309,6 +310,14 @@ def main(argv=None):
     except BrokenPipeError:  # e.g. `spacedsl grid big.space | head`
         _silence_stdout()
         return 1
+
+
+def _current_folder_first():
+    """Let ``--estimator mypipe:make`` import from the current folder, as ``python -m spacedsl`` does
+    (the ``spacedsl`` script's ``sys.path`` starts with its own bin folder instead)."""
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.insert(0, cwd)
 
 
 def _silence_stdout():
