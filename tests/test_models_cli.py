@@ -96,3 +96,35 @@ def test_an_untrusted_file_imports_nothing_outside_the_allowlist(folder):
     (folder / "evil.space").write_text("clf in [@evil_mod.Thing]\n")
     _run(["tune", "evil.space", "--estimator", "mypipe:make", "--allow-import", "evil_mod", *FAST], folder)
     assert (folder / "IMPORTED").exists()
+
+
+def test_a_csv_with_empty_cells_is_refused_before_any_fit_naming_the_columns(tmp_path):
+    rows = ["a,b,c,y"] + [f"{i},{'' if i % 3 == 0 else i},{'NA' if i == 4 else 1},{i % 2}" for i in range(12)]
+    (tmp_path / "h.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "svc.space").write_text("C ~ loguniform(0.1, 10)\n")
+    (tmp_path / "hgb.space").write_text("max_iter in [20]\n")
+    out = _run(["tune", "svc.space", "--estimator", "sklearn.svm.SVC", "--data", "h.csv", "--target", "y",
+                "--trials", "50"], tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "missing cells in the feature columns 'b' (4 empty), 'c' (1 empty)" in out.stderr
+    assert "trial" not in out.stderr  # nothing ran
+    out = _run(["tune", "hgb.space", "--estimator", "sklearn.ensemble.HistGradientBoostingClassifier", "--data",
+                "h.csv", "--target", "y", "--trials", "1", "--evaluator", "holdout", "--test-size", "0", "-q", "--json"],
+               tmp_path)
+    assert out.returncode == 0, out.stderr  # it takes NaN
+
+
+def test_warnings_are_kept_per_trial_not_printed(tmp_path):
+    (tmp_path / "lr.space").write_text("max_iter in [1, 2]\nC in [1.0]\n")
+    db = tmp_path / "runs.sqlite"
+    common = ["tune", "lr.space", "--estimator", "sklearn.linear_model.LogisticRegression", "--data",
+              "builtin:breast_cancer", "--strategy", "grid", "--trials", "2", "--storage", str(db)]
+    out = _run(common + ["-q"], tmp_path)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    out = _run(common + ["--study", "again"], tmp_path)
+    assert "ConvergenceWarning" in out.stderr and len(out.stderr.strip().splitlines()) <= 4  # one summary line
+    table = _run(["trials", str(db), "--study", "lr"], tmp_path).stdout
+    assert "warnings" in table.splitlines()[0] and "ConvergenceWarning" in table
+    rows = [json.loads(line) for line in _run(["trials", str(db), "--study", "lr", "--json"], tmp_path).stdout.split("\n")
+            if line]
+    assert all(any("ConvergenceWarning" in w for w in r["warnings"]) for r in rows)

@@ -259,3 +259,20 @@ def test_tools_know_named_objects():
     assert {c["clf"] for c in configs} <= {Ref("svc"), Ref("sklearn.svm.SVC")}
     with pytest.raises(ValueError, match="not named objects"):
         spacedsl.convert(space, "wandb")
+
+
+# ------------------------------------------------------- found when tried as a new user
+@pytest.mark.parametrize("text, line, column, message", [
+    ('max_depth in [3, 10\ncriterion in ["gini"]\n', 2, 1, "the '[' at line 1, column 14 is not closed"),
+    ('x ~ uniform(0,\ny in [1]\n', 2, 3, "the '(' at line 1, column 12 is not closed: close it with ')'"),
+    ("d in 1...5", 1, 7, "a range has two dots (1..5 is every integer from 1 to 5)"),
+])
+def test_new_user_syntax_mistakes_say_what_was_meant(text, line, column, message):
+    with pytest.raises(spacedsl.DSLSyntaxError) as info:
+        spacedsl.parse(text)
+    assert (info.value.line, info.value.column) == (line, column)
+    assert message in info.value.message
+
+
+def test_lists_may_still_span_lines():
+    assert spacedsl.parse("x in [1,\n  2]\ny ~ uniform(0,\n 1)\n").names == ("x", "y")

@@ -23,8 +23,9 @@ arguments and seed give the same result as the Python call. Decisions:
   of its feature columns and a ``target`` column (``--target`` defaults to
   ``target`` and may name a feature column instead). A CSV file needs a header
   row; ``--target`` names the column to predict and every other column is a
-  numeric feature (empty cells, ``NA`` and ``nan`` are NaN). The target may be
-  numbers or labels. It is read with the standard ``csv`` module: no pandas.
+  numeric feature (empty cells, ``NA`` and ``nan`` are NaN; unless the estimator
+  accepts NaN, such cells are refused before any fit, naming their columns). The
+  target may be numbers or labels. It is read with the standard ``csv`` module: no pandas.
 * Bad input — a missing or unreadable file, an unknown column, a non-numeric
   feature, an estimator path that does not import, a space parameter the
   estimator does not take (checked against ``get_params()`` before any fit), an
@@ -43,6 +44,9 @@ arguments and seed give the same result as the Python call. Decisions:
   best score so far, elapsed and estimated remaining time), one plain line a
   trial otherwise, nothing with ``--quiet``. The result goes to stdout: a
   table, or one JSON object with ``--json``.
+* Warnings a trial raises (scikit-learn's ``ConvergenceWarning``...) are kept
+  with the trial (``spacedsl trials`` shows them) instead of being printed;
+  without ``--quiet`` one line at the end says how many there were.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ from ..space import load, parse
 from ..storage import Store, StoreError
 from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
                       seconds, value_text)
-from .data import BUILTIN_DATASETS, load_data
+from .data import BUILTIN_DATASETS, load_data, refuse_missing
 from .estimators import load_estimator
 
 SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
@@ -180,6 +184,7 @@ def _tune(args):
     plugins.strategy(args.strategy)
     earlier = _open_study(args, space)
     X, y, target = load_data(args.data, args.target)
+    refuse_missing(X, args.data, target, estimator)
     try:
         get_scorer(estimator, args.scoring)
     except ValueError as exc:
@@ -197,7 +202,7 @@ def _tune(args):
                         n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
                         n_jobs=args.jobs, storage=args.storage, study=_study_name(args),
                         executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
-                        callback=progress, objects=resolved)
+                        callback=progress, objects=resolved, collect_warnings=True)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
         if progress:
             progress.close()
@@ -216,6 +221,8 @@ def _tune(args):
             client.close()
     if progress:
         progress.close()
+    if result.warnings and not args.quiet:
+        _say_warnings(result, args)
     seconds = time.perf_counter() - started
     summary = {
         "best_params": result.best_params,
@@ -253,6 +260,15 @@ def _seed_random_states(estimator, resolved, space, seed):
                  and (obj is not estimator or k not in written)}
         if unset:
             obj.set_params(**unset)
+
+
+def _say_warnings(result, args):
+    """One line for the warnings the trials raised (kept per trial, never printed one by one)."""
+    trials = len({number for number, _ in result.warnings if number is not None})
+    where = f"; `spacedsl trials {args.storage}` lists them" if args.storage else "; --storage DB keeps them per trial"
+    refit = " and the refit" if any(number is None for number, _ in result.warnings) else ""
+    print(f"{len(result.warnings)} kinds of warning in {trials} trials{refit}, e.g. {result.warnings[0][1]}{where}",
+          file=sys.stderr)
 
 
 def _load_space(path):

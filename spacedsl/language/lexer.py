@@ -108,6 +108,11 @@ class SpaceLexer(Lexer):
             if kind == "WORD":
                 kind = words.get(value, "NAME")
             elif kind == "OP":
+                if value == ".." and text.startswith(".", end):
+                    left = lexing.last.value if lexing.last is not None else "a"
+                    right = re.match(r"[0-9_]*", text[end + 1:]).group() or "b"
+                    raise LexError(f"'...' is not an operator: a range has two dots ({left}..{right} is every "
+                                   f"integer from {left} to {right})", line, column)
                 kind = ops[value]
             tok = Token(kind, value, pos, line, column, line, column + (end - pos), end)
             if kind in _OPEN_KINDS:
