@@ -76,13 +76,6 @@ def build(statements, losses):
     return spacedsl.Space.from_statements([s for s in statements if s is not None])
 
 
-def defaults_refused(space, losses, tool):
-    """Add every parameter with a default to ``losses``: ``tool`` has nowhere to keep it."""
-    for statement in walk(space.statements):
-        if isinstance(statement, ast.Param | ast.Tied) and statement.default is not None:
-            losses.add(statement, f"{tool} keep no default (the first configuration to try)")
-
-
 def walk(statements):
     """Every statement, blocks' contents included, in file order."""
     for s in statements:

@@ -19,10 +19,10 @@ distribution:
   constants) hangs under that choice: each option is a dict of the choice's value and what is
   active with it. Conditions on anything else (a number, two choices) have no ``hp`` form.
 
-Refused, with every statement listed: ``where`` (Hyperopt has no constraints), defaults,
-``expon`` / ``scipy.*`` / plugin distributions, and roundings Hyperopt does not share.
-Back from ``hp`` expressions: the same functions (and ``hp.uniformint``), a dict of them,
-and ``hp.choice`` between literals, between dicts that hold the choice's own key (the form
+Refused, with every statement listed: ``where`` (Hyperopt has no constraints), ``expon`` /
+``scipy.*`` / plugin distributions, and roundings Hyperopt does not share. Defaults are not
+carried (Hyperopt has no first trial). Back from ``hp`` expressions: the same functions (and
+``hp.uniformint``), a dict of them, and ``hp.choice`` between literals, between dicts that hold the choice's own key (the form
 written here: they become ``if`` blocks), or between dicts of literals only (a tied group).
 """
 
@@ -35,7 +35,7 @@ from spacedsl.language import ast
 from spacedsl.space.expr import Evaluator
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
-from spacedsl_plugins._native import build, checked, choice, defaults_refused, dist, int_range, is_literal, lit
+from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
 from spacedsl_plugins._native import plain, valid_name, walk
 
 NAME = "hyperopt"
@@ -92,7 +92,7 @@ class _Writer:
         self.scope = _scope()
         self.space, self.losses = space, losses
         self.dims = {n: d for d in space.dimensions for n in d.names}
-        self.codes = space._model.codes  # the interner the condition interpreter needs
+        self.codes = space.model.codes  # the interner the condition interpreter needs
         self.cache = {}
 
     def block(self, statements, known):
@@ -426,7 +426,6 @@ class HyperoptFormat:
         for s in walk(space.statements):
             if isinstance(s, ast.Where):
                 losses.add(s, "Hyperopt has no constraints")
-        defaults_refused(space, losses, "Hyperopt's hp expressions")
         writer = _Writer(space, losses)
         tree = writer.block(space.statements, dict(space.constants))
         losses.check()

@@ -6,9 +6,11 @@ The strategy and `suggest` are in `spacedsl.integrations.optuna`.
 The format, define-by-run first: ``convert(space, "optuna")`` is a `Suggest` (``config =
 fn(trial)``), exact for every space. ``kind="distributions"`` gives ``{name: optuna
 distribution}`` (for ``study.ask(fixed_distributions=...)``, ``optuna.distributions``-based
-tools, and `dumps`, its JSON) for a space Optuna's distributions can carry: no ``if``, ``where``,
-tied group or default, and only ``uniform``, ``loguniform``, ``randint``, choices and ranges;
-a constant becomes a one-value categorical. Back: ``FloatDistribution`` is ``uniform`` /
+tools, and `dumps`, its JSON) for a space Optuna's distributions can carry: no ``if``, ``where``
+or tied group, and only ``uniform``, ``loguniform`` (without ``step`` or ``: int``: Optuna weighs
+the rounded values alike), ``randint``, choices and ranges;
+a constant becomes a one-value categorical. Defaults are not carried (as in the sklearn format:
+Optuna's distributions have no first trial). Back: ``FloatDistribution`` is ``uniform`` /
 ``loguniform``, or a range ``low..high step s`` with a step (every lattice value alike, as
 Optuna draws them); ``IntDistribution`` a range, or ``: int ~ loguniform`` with ``log``;
 ``CategoricalDistribution`` a choice.
@@ -21,7 +23,7 @@ from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
 from spacedsl.integrations.optuna import Suggest, plan_for, sampler_strategy
-from spacedsl_plugins._native import build, checked, choice, defaults_refused, dist, int_range, is_literal, lit
+from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
 from spacedsl_plugins._native import plain, valid_name, walk
 
 NAME = "optuna"
@@ -51,7 +53,6 @@ class OptunaFormat:
             elif isinstance(s, ast.Tied):
                 losses.add(s, "Optuna distributions have no tied parameters; kind='suggest' asks the row")
                 dropped |= set(s.names)
-        defaults_refused(space, losses, "Optuna distributions")
         nodes = {p.name: p for p in walk(space.statements) if isinstance(p, ast.Param)}
         d = _optuna().distributions
         out = {name: d.CategoricalDistribution([value]) for name, value in space.constants.items()}
@@ -63,6 +64,11 @@ class OptunaFormat:
                 losses.add(nodes[name], f"Optuna has no distribution like {nodes[name].domain.name}"
                                         f"{' with a step' if p.dim.prior.step else ''}; kind='suggest' draws it "
                                         "exactly through the unit cube")
+            elif p.how == "snap" and (p.dim.prior.integer or p.dim.prior.step) and p.kind == "float":
+                losses.add(nodes[name], "spacedsl rounds a continuous draw onto the integers or the step, so its "
+                                        "end values weigh half; Optuna's IntDistribution and stepped "
+                                        "FloatDistribution weigh every value alike (kind='suggest' rounds as "
+                                        "spacedsl does)")
             elif p.how == "index":
                 losses.add(nodes[name], "its values are equal to Python (such as 1 and true), so they cannot "
                                         "be the choices of one Optuna categorical")

@@ -19,7 +19,8 @@ bounds: same support)
 =====================================  ================================================
 
 Refused, every statement listed: ``if`` blocks, tied groups and ``where`` (a sweep has no
-conditions, no joint choices and no constraints), defaults, and distributions W&B lacks.
+conditions, no joint choices and no constraints) and distributions W&B lacks. Defaults are not
+carried (a sweep has no first run).
 Back, also ``log_uniform`` (its bounds are natural logs), ``constant``, ``categorical`` and
 ``min``/``max`` without a ``distribution`` (W&B's own inference: integers are ``int_uniform``);
 ``probabilities``, nested ``parameters`` and the ``inv_`` and ``q_log`` distributions are refused.
@@ -32,7 +33,7 @@ import math
 from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
-from spacedsl_plugins._native import build, checked, choice, defaults_refused, dist, int_range, is_literal, lit
+from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
 from spacedsl_plugins._native import plain, valid_name, walk
 
 NAME = "wandb"
@@ -60,7 +61,6 @@ class WandbFormat:
                 losses.add(s, "a W&B sweep has no constraints")
             elif isinstance(s, ast.Tied):
                 losses.add(s, "a W&B sweep has no tied parameters")
-        defaults_refused(space, losses, "W&B sweeps")
         conditional = {p.name for s in walk(space.statements) if isinstance(s, ast.If)
                        for p in walk(s.body + s.orelse) if isinstance(p, ast.Param)}
         for s in walk(space.statements):

@@ -1,12 +1,15 @@
 """`spacedsl diff` and `spacedsl.tooling.diff.diff_spaces`: each kind of change, nothing for layout
 or comments, JSON, exit codes, and the git external diff driver in a real repository."""
 
+import importlib.util
 import json
+import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import spacedsl
 from spacedsl.cli import main
@@ -189,3 +192,45 @@ def test_diff_measurements_match_uncached_surveys():
     d = diff(OLD, new)
     assert d.grid_size == (survey(spacedsl.parse(OLD)).grid_size, survey(spacedsl.parse(new)).grid_size)
     assert d.feasible[1] == survey(spacedsl.parse(new)).fraction
+
+
+def _roundtrip_module():
+    """The valid-space strategies of test_roundtrip.py (imported by path: tests/ is not a package)."""
+    module = sys.modules.get("test_roundtrip")
+    if module is not None and hasattr(module, "space_cases"):
+        return module
+    spec = importlib.util.spec_from_file_location("_spacedsl_roundtrip_strategies",
+                                                  pathlib.Path(__file__).parent / "test_roundtrip.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(_roundtrip_module().space_cases())
+def test_two_renderings_of_one_space_diff_empty(case):
+    text, other, _ = case
+    assert diff(text, other).changes == ()
+    assert diff(text, text + "\n# a comment\n").changes == ()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(_roundtrip_module().space_texts(), _roundtrip_module().space_texts())
+def test_different_spaces_show_a_change(a, b):
+    old, new = spacedsl.parse(a), spacedsl.parse(b)
+    d = diff_spaces(old, new)
+    if old == new:
+        assert not d.changes
+    elif not d.changes:  # only constants or constraints moved: the same lines in another order
+        assert sorted(spacedsl.dumps(old).splitlines()) == sorted(spacedsl.dumps(new).splitlines())
+    back = diff_spaces(new, old)
+    assert bool(back.changes) == bool(d.changes)
+
+
+def test_a_changed_block_condition_is_one_line():
+    old = 'k in ["a", "b"]\nif k == "a" {\n    x in 1..3\n    y in [1, 2]\n}\nz in [1, 2]\n'
+    d = diff(old, old.replace('k == "a"', 'k != "b"'))
+    assert [c.message for c in d.changes] == ['x, y: active when k == "a" -> when k != "b"']

@@ -75,7 +75,8 @@ def test_domains_become_the_natural_optuna_distributions():
     config = suggest(trial, space)
     d = trial.distributions
     assert d["C"] == optuna.distributions.FloatDistribution(1e-3, 1e3, log=True)
-    assert d["n"] == optuna.distributions.IntDistribution(1, 50)
+    # ': int' rounds Optuna's float as spacedsl rounds its own draw: the same marginal
+    assert d["n"] == optuna.distributions.FloatDistribution(1, 50) and config["n"] == int(trial.params["n"] + 0.5)
     assert d["kernel"] == optuna.distributions.CategoricalDistribution(["linear", "rbf", "poly"])
     assert d["(a, b)"] == optuna.distributions.CategoricalDistribution([0, 1])
     # no Optuna equivalent: the unit-cube coordinate, mapped through the inverse CDF
@@ -86,16 +87,16 @@ def test_domains_become_the_natural_optuna_distributions():
     assert config["z"] == pytest.approx(2 * scipy.stats.norm.ppf(trial.params["z[unit]"]))
 
 
-def test_the_marginal_of_a_distribution_optuna_lacks_is_exact():
-    space = spacedsl.parse("z ~ normal(3, 2)\ne ~ expon(10)")
+def test_the_marginals_are_spacedsls_even_where_optuna_has_no_such_distribution():
+    space = spacedsl.parse("z ~ normal(3, 2)\ne ~ expon(10)\nn: int ~ uniform(1, 4)\nq ~ uniform(0, 1, step=0.5)")
     s = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    zs, es = [], []
-    for _ in range(400):
-        config = suggest(s.ask(), space)
-        zs.append(config["z"])
-        es.append(config["e"])
-    assert scipy.stats.kstest(zs, scipy.stats.norm(3, 2).cdf).pvalue > 0.01
-    assert scipy.stats.kstest(es, scipy.stats.expon(scale=10).cdf).pvalue > 0.01
+    drawn = [suggest(s.ask(), space) for _ in range(800)]
+    assert scipy.stats.kstest([c["z"] for c in drawn], scipy.stats.norm(3, 2).cdf).pvalue > 0.01
+    assert scipy.stats.kstest([c["e"] for c in drawn], scipy.stats.expon(scale=10).cdf).pvalue > 0.01
+    ours = space.sample(800, seed=0)
+    for name, support in (("n", [1, 2, 3, 4]), ("q", [0.0, 0.5, 1.0])):  # the rounded ends weigh half
+        table = [[sum(c[name] == v for c in sample) for v in support] for sample in (drawn, ours)]
+        assert scipy.stats.chi2_contingency(table)[1] > 0.01
 
 
 def test_a_float_range_and_a_stepped_uniform_come_back_as_exact_lattice_values():
@@ -203,7 +204,7 @@ def test_unknown_samplers_and_bad_options_are_clear():
 
 def test_the_family_shows_in_the_listing():
     rows = {(kind, name): prov for kind, name, prov in plugins.listing()}
-    assert rows[("strategy", "optuna:")].package == "spacedsl"
+    assert rows[("strategy", "optuna:NAME")].package == "spacedsl"
 
 
 def test_minimize_with_storage_resumes_an_optuna_study(tmp_path):
@@ -273,11 +274,12 @@ def test_flat_spaces_become_optuna_distributions_and_back():
 
 def test_what_optuna_distributions_cannot_carry_is_refused_with_positions():
     space = spacedsl.parse('k in [1, 2]\nif k == 1 {\n    z ~ uniform(0, 1)\n}\ne ~ normal(0, 1)\nf in [1, true]\n'
-                           "(a, b) in [(1, 2)]\nwhere k > 0\ng ~ uniform(0, 1) = 0.5\n", filename="o.space")
+                           "(a, b) in [(1, 2)]\nwhere k > 0\ng ~ uniform(0, 1) = 0.5\nn: int ~ uniform(1, 9)\n",
+                           filename="o.space")
     with pytest.raises(ConversionError) as info:
         convert(space, "optuna", kind="distributions")
     assert sorted((p.line, p.column) for p in info.value.problems) == [(2, 1), (5, 1), (6, 1), (7, 1), (8, 1),
-                                                                      (9, 1)]
+                                                                      (10, 1)]
     assert "kind='suggest'" in str(info.value)
     with pytest.warns(LossyConversion):
         assert list(convert(space, "optuna", kind="distributions", lossy=True)) == ["k", "g"]

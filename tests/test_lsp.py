@@ -19,6 +19,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  
 
 from spacedsl.cli import main as cli_main  # noqa: E402
 from spacedsl.space import format_text  # noqa: E402
+from spacedsl.tooling.lint import lint_text  # noqa: E402
 
 aio = pytest.mark.asyncio(loop_scope="module")  # every async test talks to one server
 
@@ -118,6 +119,19 @@ async def test_diagnostics_are_what_check_says(client: LanguageClient, tmp_path)
     diags = await published(client, uri, seen, where=errors)
     line, column, message = check_output(tmp_path, "x in [1, 2\ny = 3\n")
     assert [(d.message, d.range.start.line, d.range.start.character) for d in diags] == [(message, line - 1, column - 1)]
+
+
+@aio
+async def test_lint_warnings_follow(client: LanguageClient):
+    text = "x in [1]\ny ~ uniform(0, 1)\nif y > 2 { z = 1 }\n"
+    uri, first = await open_doc(client, text)
+    assert not first  # check finds nothing; lint's warnings come in a second publication
+    diags = await published(client, uri, 1, where=lambda diags: len(diags) > 0)
+    expected = [f for f in lint_text(text, "f.space") if f.severity != "error"]
+    assert [(d.code, d.severity, d.range.start.line, d.range.start.character) for d in diags] == \
+        [(f.code, types.DiagnosticSeverity.Warning, f.line - 1, f.column - 1) for f in expected]
+    assert {d.code for d in diags} == {"S105", "S101"}
+    assert diags[0].message == f"{expected[0].message}\nfix: {expected[0].fix}"
 
 
 @aio

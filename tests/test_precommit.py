@@ -53,7 +53,10 @@ def dependency_dir(target):
     if Version(importlib.metadata.version("setuptools")) >= Version("70.1"):
         todo.append("setuptools")
     while todo:
-        dist = importlib.metadata.distribution(todo.pop())
+        try:
+            dist = importlib.metadata.distribution(todo.pop())
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not needed here (pip will say so if it is)
         key = dist.metadata["Name"].lower().replace("_", "-")
         if key in seen:
             continue
@@ -84,7 +87,7 @@ def test_pre_commit_runs_our_hooks(tmp_path):
     rev = git("rev-parse", "HEAD", cwd=hooks)
     ids = [line.split(":", 1)[1].strip() for line in (hooks / ".pre-commit-hooks.yaml").read_text().splitlines()
            if line.startswith("- id:")]
-    assert {"spacedsl-fmt", "spacedsl-check"} <= set(ids)
+    assert ids == ["spacedsl-fmt", "spacedsl-check", "spacedsl-lint"]
 
     repo = tmp_path / "project"
     repo.mkdir()
@@ -113,10 +116,14 @@ def test_pre_commit_runs_our_hooks(tmp_path):
     assert (repo / "spaces" / "broken.space").read_text() == BROKEN
     assert (repo / "notes.txt").read_text() == "x   in [1,2,3]\n"
     assert "files were modified by this hook" in out
-    # check names the file, line and column, as `spacedsl check` does
+    # check and lint name the file, line and column, as `spacedsl check` does; both fail
     assert "spaces/broken.space:2:16: loguniform needs 0 < low, got low=0" in out
+    assert "spaces/broken.space:2:16: error S002: loguniform needs 0 < low, got low=0" in out
+    status = {line.split(".")[0]: line.rsplit(".", 1)[-1] for line in out.splitlines() if line.startswith("spacedsl ")}
+    assert status == {"spacedsl fmt": "Failed", "spacedsl check": "Failed", "spacedsl lint": "Failed"}, out
 
-    (repo / "spaces" / "broken.space").write_text("x in [1, 2]\nC ~ loguniform(0.001, 10)\n")
+    # fixed; lint's warning (a one-value choice) does not fail the hook
+    (repo / "spaces" / "broken.space").write_text("x in [1]\nC ~ loguniform(0.001, 10)\n")
     git("add", "-A", cwd=repo)
     second = pre_commit(repo, env)
     out = second.stdout + second.stderr

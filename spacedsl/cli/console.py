@@ -4,6 +4,8 @@ progress line, and argparse value types."""
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
 
@@ -19,6 +21,12 @@ class InputError(Exception):
 def error(message):
     """``spacedsl: error: message`` on stderr."""
     print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def shorten(names, limit=20):
+    """``a, b, c`` -- at most ``limit`` names, then how many in all."""
+    names = list(names)
+    return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit]) + f", ... ({len(names)} in all)"
 
 
 def first_line(exc):
@@ -77,13 +85,23 @@ def json_default(value):
 
 
 def value_text(value):
+    """A value as the tables show it: ``none``, ``true``, ``1.0``, ``(1, "x")``; one line always."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
         text = f"{value:.6g}"
         return text if any(c in text for c in ".eni") else text + ".0"  # 1.0 stays a float
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(json.dumps(v) if isinstance(v, str) else value_text(v) for v in value)
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, str) and not value.isprintable():
+        return json.dumps(value)  # a newline or tab would break the table's line
     return str(value)
 
 

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from ..language.errors import did_you_mean
-from .console import InputError
+from .console import InputError, shorten
 
 BUILTIN_DATASETS = ("iris", "wine", "digits", "breast_cancer", "diabetes")
 MISSING_CELLS = frozenset({"", "na", "nan", "n/a", "null", "none"})
@@ -29,7 +29,7 @@ def load_data(source, target=None):
     header, lines, columns = _read_csv(source)
     if target is None:
         raise InputError(f"--target is required with a CSV file: name the column to predict "
-                        f"(columns: {_shorten(header)})")
+                        f"(columns: {shorten(header)})")
     _check_column(source, header, target)
     if len(header) < 2:
         raise InputError(f"{source} has no feature column besides the target {target!r}")
@@ -41,12 +41,7 @@ def load_data(source, target=None):
 def _check_column(source, header, target):
     if target not in header:
         raise InputError(f"unknown column {target!r} in {source}{did_you_mean(target, header)}; "
-                        f"columns: {_shorten(header)}")
-
-
-def _shorten(names, limit=20):
-    names = list(names)
-    return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit]) + f", ... ({len(names)} in all)"
+                        f"columns: {shorten(header)}")
 
 
 def _builtin(name):

@@ -32,15 +32,18 @@ import contextlib
 import csv
 import datetime
 import json
-import math
 import os
 import sys
 
 from ..language.errors import did_you_mean
+<<<<<<< HEAD
 from ..storage.sqlite import Store, StoreError
 from .console import json_default
+=======
+from ..storage import StoreError, open_storage
+from .console import InputError, error, shorten, value_text
+>>>>>>> main
 
-PROG = "spacedsl"
 STATES = ("complete", "failed", "running")
 ERROR_WIDTH = 60
 STUDY_COLUMNS = ("name", "strategy", "direction", "trials", "complete", "failed", "running", "best",
@@ -49,17 +52,7 @@ TRIAL_COLUMNS = ("number", "state", "value", "duration", "started", "seed", "err
 _NUMERIC = {"trials", "complete", "failed", "running", "best", "number", "value", "duration", "seed"}
 
 
-class ReportError(Exception):
-    """Bad input: printed as one line on stderr, exit status 2."""
-
-
 # ------------------------------------------------------------------ argparse
-def add_parsers(subparsers):
-    """Register ``studies`` and ``trials`` on an argparse subparsers object."""
-    add_studies_parser(subparsers)
-    add_trials_parser(subparsers)
-
-
 def add_studies_parser(subparsers):
     p = subparsers.add_parser(
         "studies", help="list the studies of a store",
@@ -92,7 +85,7 @@ def cmd_studies(args):
     try:
         with _open(args.db) as opened:
             rows = [_study_row(study, opened.call("trial_rows", study["name"])) for study in _studies(opened)]
-    except ReportError as exc:
+    except InputError as exc:
         return _fail(exc)
     if args.json:
         for row in rows:
@@ -108,7 +101,7 @@ def cmd_trials(args):
         with _open(args.db) as opened:
             name = _pick_study(_studies(opened), args.study, args.db)
             trials = opened.call("trial_rows", name)
-    except ReportError as exc:
+    except InputError as exc:
         return _fail(exc)
     if args.json:
         for trial in trials:
@@ -137,41 +130,45 @@ def cmd_trials(args):
         fields["error"] = _first_line(fields["error"])
         if fields["duration"] is not None:
             fields["duration"] = f"{fields['duration']:.3f}"
+<<<<<<< HEAD
         caught = _warnings(trial)
         fields["warnings"] = (caught[0] + (f" (+{len(caught) - 1} more)" if len(caught) > 1 else "")) if caught else None
         rows.append([_cell(fields[c]) for c in columns]
                     + [_text(trial["params"][n]) if n in trial["params"] else "" for n in names])
     _print_table(header, rows, right=[c in _NUMERIC for c in columns] + numeric)
+=======
+        rows.append([_cell(fields[c]) for c in TRIAL_COLUMNS]
+                    + [value_text(trial["params"][n]) if n in trial["params"] else "" for n in names])
+    _print_table(header, rows, right=[c in _NUMERIC for c in TRIAL_COLUMNS] + numeric)
+>>>>>>> main
     return 0
 
 
 def _fail(exc):
-    print(f"{PROG}: error: {exc}", file=sys.stderr)
+    error(str(exc))
     return 2
 
 
 # ------------------------------------------------------------------- reading
 @contextlib.contextmanager
 def _open(path):
-    """The store at ``path``, opened read-only; StoreError and odd files become `ReportError`."""
+    """The store at ``path``, opened read-only; StoreError and odd files become `InputError`."""
     if not os.path.exists(path):
-        raise ReportError(f"cannot read {path}: no such file")
+        raise InputError(f"cannot read {path}: no such file")
     if os.path.isdir(path):
-        raise ReportError(f"cannot read {path}: it is a directory")
+        raise InputError(f"cannot read {path}: it is a directory")
     if os.path.getsize(path) == 0:
-        raise ReportError(f"{path} is empty: not a spacedsl store")
-    try:
-        store = Store(path, readonly=True)
-    except StoreError as exc:
-        raise _store_error(exc, path) from None
-    try:
+        raise InputError(f"{path} is empty: not a spacedsl store")
+    with contextlib.ExitStack() as stack:
+        try:
+            store = stack.enter_context(open_storage(path, readonly=True))
+        except StoreError as exc:
+            raise _store_error(exc, path) from None
         yield _Named(store, path)
-    finally:
-        store.close()
 
 
 class _Named:
-    """A read-only `Store` whose errors become `ReportError`."""
+    """A read-only `Store` whose errors become `InputError`."""
 
     def __init__(self, store, path):
         self.store, self.path = store, path
@@ -186,9 +183,9 @@ class _Named:
 def _store_error(exc, path):
     text = str(exc)
     if "no such table" in text:
-        return ReportError(f"{path} is not a spacedsl store (it is an SQLite file without the "
+        return InputError(f"{path} is not a spacedsl store (it is an SQLite file without the "
                            f"studies and trials tables)")
-    return ReportError(text)
+    return InputError(text)
 
 
 def _studies(opened):
@@ -199,19 +196,14 @@ def _pick_study(studies, name, path):
     names = [s["name"] for s in studies]
     if name is not None:
         if name not in names:
-            known = f"its studies: {_names(names)}" if names else "it holds no studies"
-            raise ReportError(f"no study {name!r} in {path} ({known}){did_you_mean(name, names)}")
+            known = f"its studies: {shorten(names)}" if names else "it holds no studies"
+            raise InputError(f"no study {name!r} in {path} ({known}){did_you_mean(name, names)}")
         return name
     if len(names) == 1:
         return names[0]
     if not names:
-        raise ReportError(f"{path} holds no studies")
-    raise ReportError(f"{path} holds {len(names)} studies ({_names(names)}); pass --study NAME")
-
-
-def _names(names, limit=20):
-    shown = ", ".join(names[:limit])
-    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+        raise InputError(f"{path} holds no studies")
+    raise InputError(f"{path} holds {len(names)} studies ({shorten(names)}); pass --study NAME")
 
 
 # ------------------------------------------------------------------- rows
@@ -269,28 +261,8 @@ def _first_line(text):
 
 # ------------------------------------------------------------------ cells
 def _cell(value):
-    """A field in a table: blank for None (nothing there); a parameter's None is `_text`'s ``none``."""
-    return "" if value is None else _text(value)
-
-
-def _text(value):
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        text = f"{value:.6g}"
-        return text if any(c in text for c in ".eni") else text + ".0"  # 1.0 stays a float
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(json.dumps(v) if isinstance(v, str) else _text(v) for v in value)
-        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    if isinstance(value, dict):
-        return json.dumps(value)
-    if isinstance(value, str) and not value.isprintable():
-        return json.dumps(value)  # a newline or tab would break the table's line
-    return str(value)
+    """A field in a table: blank for None (nothing there); a parameter's None is `value_text`'s ``none``."""
+    return "" if value is None else value_text(value)
 
 
 def _csv_cell(value):

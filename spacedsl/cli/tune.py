@@ -62,12 +62,19 @@ from ..language.errors import DSLError
 from ..plugins import PluginError
 from ..running.loop import study_for_file
 from ..running.search import check_params, search
+<<<<<<< HEAD
 from ..running.objects import DEFAULT_ALLOW, ImportRule, resolve
 from ..space import load, parse
 from ..storage import Store, StoreError
 from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
                       seconds, value_text)
 from .data import BUILTIN_DATASETS, load_data, refuse_missing
+=======
+from ..space import load
+from ..storage import StoreError, open_storage, open_study
+from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
+from .data import BUILTIN_DATASETS, load_data
+>>>>>>> main
 from .estimators import load_estimator
 
 SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
@@ -182,7 +189,15 @@ def _tune(args):
         raise InputError(f"{args.file}: {exc}") from None
     _seed_random_states(estimator, resolved, space, args.seed)
     plugins.strategy(args.strategy)
-    earlier = _open_study(args, space)
+    with open_storage(args.storage) as store:  # one store for the early study check and the search
+        return _run(args, space, estimator, store)
+
+
+def _run(args, space, estimator, store):
+    earlier = 0
+    if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
+        earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
+                                                     new_study=args.new_study, maximize=True))
     X, y, target = load_data(args.data, args.target)
     refuse_missing(X, args.data, target, estimator)
     try:
@@ -200,7 +215,7 @@ def _tune(args):
     try:
         result = search(estimator, space, X, y, strategy=args.strategy, evaluator=args.evaluator,
                         n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
-                        n_jobs=args.jobs, storage=args.storage, study=_study_name(args),
+                        n_jobs=args.jobs, storage=store, study=_study_name(args),
                         executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
                         callback=progress, objects=resolved, collect_warnings=True)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
@@ -286,17 +301,6 @@ def _study_name(args):
     if args.study is not None:
         return args.study
     return "default" if args.file == STDIN else study_for_file(args.file)
-
-
-def _open_study(args, space):
-    """Open (or create) the study before any data is loaded, so that a store that cannot be used
-    or a study of another space or strategy is refused at once; the finished trials it holds."""
-    if args.storage is None:
-        return 0
-    with Store(args.storage) as store:
-        store.create_or_load_study(_study_name(args), space, args.strategy, new_study=args.new_study,
-                                   direction="maximize")
-        return sum(t.finished for t in store.trials(_study_name(args)))
 
 
 def _dask_client(address):

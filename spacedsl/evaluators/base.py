@@ -29,6 +29,8 @@ import time
 import attrs
 import numpy as np
 
+from ..language.errors import did_you_mean
+
 
 @attrs.frozen
 class Evaluation:
@@ -109,7 +111,6 @@ def get_scorer(estimator, scoring):
     if isinstance(scoring, str):
         names = get_scorer_names()
         if scoring not in names:
-            from ..language.errors import did_you_mean
             raise ValueError(f"unknown scoring {scoring!r}{did_you_mean(scoring, names)}; use a name from "
                              "sklearn.metrics.get_scorer_names() or a callable scorer(estimator, X, y)")
     elif scoring is not None and not callable(scoring):

@@ -106,9 +106,9 @@ class LossyConversion(UserWarning):
         dropped: The `Problem` records of what was dropped.
     """
 
-    def __init__(self, format, dropped):
-        self.format, self.dropped = format, list(dropped)
-        super().__init__(f"the conversion to/from {format} dropped {len(self.dropped)} statement"
+    def __init__(self, format, dropped, direction="to"):
+        self.format, self.dropped, self.direction = format, list(dropped), direction
+        super().__init__(f"the conversion {direction} {format} dropped {len(self.dropped)} statement"
                          f"{'s' if len(self.dropped) != 1 else ''}:\n{_listing(self.dropped)}")
 
 
@@ -161,7 +161,7 @@ class Losses:
             return []
         if not self.lossy:
             raise ConversionError(self.format, self.problems, self.direction)
-        warnings.warn(LossyConversion(self.format, self.problems), stacklevel=3)
+        warnings.warn(LossyConversion(self.format, self.problems, self.direction), stacklevel=3)
         return list(self.problems)
 
 

@@ -14,19 +14,18 @@ spacedsl                                      Optuna
 ``x in a..b step s``                          ``suggest_int("x", a, b, step=s)``; a float range is
                                               ``suggest_float(..., step=s)`` read back as the exact
                                               lattice value
-``uniform(a, b)``, ``loguniform(a, b)``       ``suggest_float("x", a, b[, log=True])``
-``uniform(a, b, step=q)``                     ``suggest_float("x", a, top, step=q)``
-``: int ~ uniform/loguniform``, ``randint``   ``suggest_int("x", lo, hi[, log=True])``
+``randint(a, b)``                             ``suggest_int("x", a, b)``
+``uniform(a, b)``, ``loguniform(a, b)``,      ``suggest_float("x", a, b[, log=True])``, then spacedsl's
+also with ``step=q`` or ``: int``             own rounding onto the step or the integers (so the two end
+                                              values weigh half, as in spacedsl; Optuna's own
+                                              ``step=``/``suggest_int`` weigh every value alike)
 anything else: ``normal``, ``lognormal``,     ``suggest_float("x[unit]", 0, 1)``: the point's coordinate in
-``expon``, ``loguniform`` with a step,        the unit cube, mapped through the distribution's inverse
-``scipy.*``, plugin distributions             CDF, so the marginal is exactly spacedsl's
+``expon``, ``scipy.*``, plugin                the unit cube, mapped through the distribution's inverse
+distributions                                 CDF
 ``(a, b) in [(1, "x"), ...]``                 ``suggest_categorical("(a, b)", [0, 1, ...])``: the row
 ============================================  ==========================================================
 
-The support is always the same; the weights differ only where Optuna has no exact
-equivalent of a rounded draw: spacedsl rounds a continuous draw for ``: int ~ uniform(a, b)``
-and ``uniform(a, b, step=q)``, so their two end values weigh half as much as the others,
-while Optuna weighs every integer or step alike.
+Every marginal is therefore exactly spacedsl's.
 
 ``where`` constraints: a trial cannot take back a suggestion, so a configuration that breaks
 one ends its trial with ``optuna.TrialPruned`` (``study.optimize`` goes on; TPE counts pruned
@@ -72,7 +71,6 @@ CONFIG_ATTR = "spacedsl.config"
 INFEASIBLE_ATTR = "spacedsl.infeasible"
 FALLBACK_AFTER = 100  # proposals in a row breaking a constraint before a strategy draws from the space instead
 MAX_TRIES = 1000
-NATIVE = ("uniform", "loguniform", "randint")  # distributions Optuna draws itself
 NOT_LEARNING = frozenset({"RandomSampler", "QMCSampler"})
 
 
@@ -167,19 +165,10 @@ def _param(dim, nodes):
         kind = "int" if r.integer else "float"
         return Param(dim, name, kind, {"low": r.low, "high": r.value(r.size - 1), "step": r.step}, "range")
     prior, dist = dim.prior, nodes[name].domain.name
-    if dist in NATIVE and prior.step is None:
-        log = dist == "loguniform"
-        if prior.integer:
-            return Param(dim, name, "int", {"low": prior.int_low, "high": prior.int_high, "log": log}, "snap")
-        return Param(dim, name, "float", {"low": prior.low, "high": prior.high, "log": log}, "snap")
-    if dist == "uniform":  # with a step
-        q = prior.step
-        top = float(prior.snap(np.array([prior.anchor + prior.kmax * q]))[0]) if not prior.integer else None
-        if not prior.integer:
-            return Param(dim, name, "float", {"low": prior.low, "high": top, "step": q}, "snap")
-        if float(q).is_integer() and prior.low.is_integer():
-            q, low = int(q), int(prior.low)
-            return Param(dim, name, "int", {"low": low, "high": low + prior.kmax * q, "step": q}, "snap")
+    if dist == "randint":
+        return Param(dim, name, "int", {"low": prior.int_low, "high": prior.int_high}, "snap")
+    if dist in ("uniform", "loguniform"):  # a step and ': int' round Optuna's draw as they round ours
+        return Param(dim, name, "float", {"low": prior.low, "high": prior.high, "log": dist == "loguniform"}, "snap")
     return Param(dim, f"{name}[unit]", "float", {"low": 0.0, "high": 1.0}, "unit")
 
 
@@ -194,7 +183,7 @@ class Plan:
 
     def __init__(self, space):
         self.space = space
-        self._model = space._model  # the engine: activity and constraints for one configuration
+        self._model = space.model  # the engine: activity and constraints for one configuration
         nodes = {p.name: p for p in _walk_params(space.statements)}
         self.params = [_param(dim, nodes) for dim in space.dimensions]
         self.constants = space.constants

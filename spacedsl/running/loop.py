@@ -40,6 +40,8 @@ import time
 
 import attrs
 
+from .. import plugins
+from ..storage import open_storage, open_study
 from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, Trial
 from ..strategies.base import capability, config_key
 from .workers import Outcome, Workers, error_text, timeout_text
@@ -55,35 +57,22 @@ def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, s
               trial_timeout=None, callback=None):
     """What `minimize` and `search` share: open the store and the study (see `spacedsl.storage`),
     make the strategy (seeded afresh when resuming, see `resumed_seed`), and run the trials."""
-    from .. import plugins
 
     timeout = positive_number("timeout", timeout)
     trial_timeout = positive_number("trial_timeout", trial_timeout)
     batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
     factory = plugins.strategy(strategy)
     workers = Workers(n_jobs, executor)
-    with _opened(storage) as store:
+    with open_storage(storage) as store:
         if store is not None:
             study = default_study(space) if study is None else study
-            store.create_or_load_study(study, space, strategy, new_study=new_study,
-                                       direction="maximize" if maximize else "minimize")
-            seed = resumed_seed(seed, factory, len(store.trials(study)))
+            earlier = open_study(store, study, space, strategy, new_study=new_study, maximize=maximize)
+            seed = resumed_seed(seed, factory, len(earlier))
         proposer = factory(space, seed=seed, **(strategy_options or {}))
         return run_trials(proposer, task, n_trials, workers=workers, maximize=maximize,
                           ask_size=batch_size_for(proposer, n_trials), batch_size=batch_size,
                           store=store, study=study, seed=seed, timeout=timeout, trial_timeout=trial_timeout,
                           max_skips=math.inf if capability(factory, "keeps_order") else MAX_SKIPS, callback=callback)
-
-
-@contextlib.contextmanager
-def _opened(storage):
-    """The `Store` at ``storage`` (closed afterwards), or None."""
-    if storage is None:
-        yield None
-        return
-    from ..storage.sqlite import Store
-    with Store(storage) as store:
-        yield store
 
 
 def resumed_seed(seed, factory, earlier):
@@ -176,12 +165,16 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
     exhausted, abandoned, skips, local_number = False, False, 0, len(trials)
     retried = set()  # keys of configurations whose worker died once: they run again, alone
     solo = False     # such a configuration is running
+    untold = []      # lock-step: a batch's results, told in trial order once the whole batch is back
 
     def next_config():
         nonlocal exhausted
         if not queue and not exhausted:
             if batch_size is not None and flying:
                 return None  # lock-step: the next batch waits for this one
+            for _, told, loss in sorted(untold, key=lambda item: item[0]):
+                proposer.tell(told, loss)  # in trial order, whichever worker finished first
+            untold.clear()
             want = batch_size or ask_size
             configs = proposer.ask(max(1, min(want, n_trials - finished - len(flying))))
             if not configs:
@@ -207,7 +200,10 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
         infos[number] = outcome.info
         trials.append(trial)
         finished += 1
-        proposer.tell(config, _loss(trial.value, maximize))
+        if batch_size is None:
+            proposer.tell(config, _loss(trial.value, maximize))
+        else:
+            untold.append((number, config, _loss(trial.value, maximize)))
         if trial.state == COMPLETE and store is not None:
             done.add(config_key(config))
         if callback is not None:

@@ -9,7 +9,12 @@ import attrs
 
 from ..space import as_space
 from ..storage.trials import COMPLETE
+<<<<<<< HEAD
 from .objects import resolve, substitute
+=======
+from .loop import run_study
+from .workers import Outcome
+>>>>>>> main
 
 
 @attrs.frozen
@@ -38,7 +43,7 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     earlier when the strategy has nothing left to propose (a finished grid).
     Same seed, same trials (with ``n_jobs=1``; see `spacedsl.running.loop` for parallel runs).
 
-    With ``storage`` (a path to a SQLite file, see `spacedsl.storage`), every trial is
+    With ``storage`` (a path to a SQLite file, or a `spacedsl.storage.Storage`), every trial is
     recorded in the study ``study`` when it starts and when it ends (default: the
     space file's name without its suffix, or ``"default"`` for space text), and
     running the same call again resumes: the trials already there are told to the
@@ -63,7 +68,6 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ``rule(name)``, or None for `spacedsl.ImportRule`; ``fn`` receives the objects, while trials
     and the result keep the names (see `spacedsl.running.objects`).
     """
-    from .loop import run_study
 
     space = as_space(space)
     resolved = resolve(space, objects)
@@ -89,7 +93,6 @@ class Objective:
         self.resolved = resolved or {}
 
     def __call__(self, config):
-        from .workers import Outcome
         start = time.perf_counter()
         value = float(self.fn(substitute(config, self.resolved)))
         if not math.isfinite(value):

@@ -49,13 +49,17 @@ import attrs
 import numpy as np
 
 from .. import plugins
-from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text, evaluate_on_splits,
+    get_scorer, is_stratified)
 from ..language.errors import did_you_mean
-from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, evaluate_on_splits, get_scorer,
-                         is_stratified)
 from ..space import as_space
 from ..storage.trials import COMPLETE
+<<<<<<< HEAD
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
+=======
+from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from .workers import Outcome
+>>>>>>> main
 
 
 
@@ -140,7 +144,8 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
             ``test_score``; None holds nothing out and claims no test score.
         seed: Seeds the test split, the evaluator's splits and the strategy (int, or None).
         n_jobs: Trials run at once in local worker processes (joblib's loky; -1: every core).
-        storage: A SQLite file that keeps every trial; the same call again resumes (see `minimize`).
+        storage: A SQLite file (or a `spacedsl.storage.Storage`) that keeps every trial; the same call
+            again resumes (see `minimize`).
         strategy_options, evaluator_options: Keyword options for the strategy and evaluator factories.
         groups: Group labels for group-aware splits (``GroupKFold``, ``GroupShuffleSplit``).
         batch_size: Ask the strategy for this many configurations at a time and run them all before
@@ -291,7 +296,6 @@ class SearchTask:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
 
     def __call__(self, config):
-        from .workers import Outcome
 
         config = estimator_params(config, self.resolved)
         with warnings.catch_warnings(record=self.collect_warnings) as caught:
@@ -327,7 +331,6 @@ def warning_texts(caught, limit=200):
 
 def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
     """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
-    from ..evaluators.base import error_text
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups

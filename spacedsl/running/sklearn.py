@@ -34,9 +34,9 @@ Decisions, where scikit-learn has no precedent:
 from __future__ import annotations
 
 import contextvars
+import inspect
 import math
 import numbers
-import sys
 import warnings
 
 import numpy as np
@@ -90,10 +90,13 @@ def _install_batch_failure_hook():
 
 def _caller_self():
     """The ``self`` of BaseSearchCV.fit's ``evaluate_candidates`` that called the hook (None if unknown)."""
+    frame = inspect.currentframe()  # this function's; f_back is the hook's, and its f_back the caller's
     try:
-        return sys._getframe(2).f_locals.get("self")
-    except (AttributeError, ValueError):  # pragma: no cover - no frame introspection
+        return frame.f_back.f_back.f_locals.get("self")
+    except AttributeError:  # pragma: no cover - no frame introspection (inspect.currentframe() is None)
         return None
+    finally:
+        del frame
 
 
 _install_batch_failure_hook()

@@ -12,9 +12,11 @@ from decimal import Decimal
 
 import numpy as np
 
+from .. import plugins
 from ..language import ast
-from .distributions import ArgumentError, Prior, _decimals, registry, resolve
 from ..language.errors import DSLSemanticError, did_you_mean
+from ..language.printer import dist_text, expr_text, literal_text
+from .distributions import ArgumentError, Prior, decimals, resolve
 from .expr import Codes, is_number, names_in
 from .grid import batches
 from .model import Constraint, Dim, ListValues, Model, RangeValues, decode, literal_key
@@ -37,7 +39,6 @@ def _type_name(value):
 
 
 def _show(value):
-    from ..language.printer import literal_text
     return literal_text(value)
 
 
@@ -53,7 +54,7 @@ class Analysis:
 
     def __init__(self, statements, distributions=None):
         self.statements = statements
-        self.distributions = registry() if distributions is None else distributions
+        self.distributions = plugins.distributions() if distributions is None else distributions
         self.dims, self.constants, self.keys, self.constraints = [], {}, [], []
         self.by_name, self.defined = {}, {}
         self.codes = Codes()
@@ -95,7 +96,6 @@ class Analysis:
             return ast.If(s.condition, body, orelse, pos=s.pos, else_end=s.else_end)
         if isinstance(s, ast.Where):
             self._condition(s.condition)
-            from ..language.printer import expr_text
             self.constraints.append(Constraint(s.condition, guards, s.pos, self._requires(s.condition, guards),
                                                expr_text(s.condition)))
             return s
@@ -232,7 +232,7 @@ class Analysis:
             # decimal arithmetic so that 0..1 step 0.1 ends exactly at 1.0
             d_low, d_high, d_step = (Decimal(repr(float(v))) for v in (low, high, step))
             size = int((d_high - d_low) / d_step) + 1
-            places = [_decimals(v) for v in (low, step)]
+            places = [decimals(v) for v in (low, step)]
             digits = None if None in places else max(places)
         if size > MAX_RANGE:
             raise _Fail(f"range has {size} values; for wide ranges draw from a distribution "
@@ -325,7 +325,6 @@ def _no_duplicates(values, nodes):
 
 
 def _describe_prior(node, prior):
-    from ..language.printer import dist_text
     text = dist_text(node)
     if prior.integer:
         text += ", integers"

@@ -1,4 +1,4 @@
-"""Distributions: the built-in table, ``scipy.NAME``, and the registry plugins extend.
+"""Distributions: the built-in table (a plugin, registered first), ``scipy.NAME``, and `Prior`.
 
 A distribution factory is called with the arguments written in the file and
 returns an object with scipy's frozen-distribution methods ``rvs``, ``cdf``,
@@ -19,6 +19,8 @@ import math
 import sys
 
 import numpy as np
+
+from ..hookspecs import hookimpl
 
 
 def _special():
@@ -219,6 +221,12 @@ BUILTINS = {
 }
 
 
+@hookimpl
+def spacedsl_distributions():
+    """The built-ins, offered like any plugin's (`spacedsl.plugins.DEFAULT_PLUGINS`)."""
+    return dict(BUILTINS)
+
+
 # ---------------------------------------------------------------- scipy.NAME
 
 
@@ -236,6 +244,7 @@ def scipy_distribution(name):
 
 
 def scipy_names():
+    """The names of every ``scipy.stats`` distribution (``scipy.NAME`` completions)."""
     import scipy.stats
     return [n for n in dir(scipy.stats) if scipy_distribution(n) is not None]
 
@@ -270,7 +279,7 @@ def scipy_factory(qualified, dist):
 # ---------------------------------------------------------------------- Prior
 
 
-def _decimals(x):
+def decimals(x):
     """Decimal places needed to write x exactly (None if it has no short decimal form)."""
     if isinstance(x, int):
         return 0
@@ -310,7 +319,7 @@ class Prior:
             self.kmax = math.floor((self.high - self.anchor) / q + 1e-9) if math.isfinite(self.high) else None
             if self.kmax is not None and self.anchor + self.kmax * q > self.high * (1 + 1e-12) + 1e-300:
                 self.kmax -= 1  # the tolerance above must not step past the support
-            places = [_decimals(q), _decimals(self.anchor)]
+            places = [decimals(q), decimals(self.anchor)]
             self.digits = None if None in places else max(places)
         if self.integer:
             self.int_low = math.ceil(self.low) if math.isfinite(self.low) else None
@@ -384,18 +393,6 @@ class Prior:
             if abs(k - round(k)) > 1e-9 * max(1.0, abs(k)):
                 return False
         return True
-
-
-def registry():
-    """Every distribution name the language knows: the built-ins and what plugins add."""
-    from ..plugins import PluginError, _collect
-    names = dict(BUILTINS)
-    for name, (factory, provider) in _collect("distributions").items():
-        if name in names or name.split(".")[0] == "scipy":
-            raise PluginError(f"plugin {provider.plugin} (from {provider.package}) offers the distribution "
-                              f"{name!r}, which is built in; rename it")
-        names[name] = factory
-    return names
 
 
 @functools.lru_cache(maxsize=None)

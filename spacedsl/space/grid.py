@@ -53,7 +53,7 @@ def batches(model, dims=None, resolution=5, apply_constraints=True, chunk=CHUNK)
             pieces = [batch.take(np.arange(s, min(s + step, batch.n))) for s in range(0, batch.n, step)]
             stack.extend((piece, p) for piece in reversed(pieces))
             continue
-        active = batch._activity(model.dims[j].guards)
+        active = batch.activity(model.dims[j].guards)
         counts = np.full(batch.n, size) if active is None else np.where(active, size, 1)
         rows = np.repeat(np.arange(batch.n), counts)
         starts = np.repeat(np.cumsum(counts) - counts, counts)

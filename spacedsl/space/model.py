@@ -14,7 +14,8 @@ import math
 import attrs
 import numpy as np
 
-from .expr import NONE, Evaluator, is_number
+from ..language.printer import literal_text
+from .expr import Evaluator, NONE, is_number
 
 class _Missing:
     """No default given (a picklable singleton)."""
@@ -88,7 +89,6 @@ class ListValues:
             return None
 
     def describe(self):
-        from ..language.printer import literal_text
         shown = ", ".join(literal_text(v) for v in self.values[:8])
         return f"[{shown}{', ...' if self.size > 8 else ''}]"
 
@@ -254,9 +254,10 @@ class Batch:
     def set(self, j, raw):
         """Give dimension j its values, then work out where it is active."""
         self.raw[j] = raw
-        self.active[j] = self._activity(self.model.dims[j].guards)
+        self.active[j] = self.activity(self.model.dims[j].guards)
 
-    def _activity(self, guards):
+    def activity(self, guards):
+        """Where every ``(condition, polarity)`` guard holds (None: no guard, active everywhere)."""
         mask = None
         for expr, polarity in guards:
             key = id(expr)
@@ -296,7 +297,7 @@ class Batch:
 
     def constraint_holds(self, c):
         holds = self.evaluator.truth(c.condition)
-        active = self._activity(c.guards)
+        active = self.activity(c.guards)
         return holds if active is None else holds | ~active
 
     def take(self, rows):

@@ -212,6 +212,27 @@ class Space:
         """Boolean mask: which points of the unit cube map to configurations meeting every constraint."""
         return decode(self._model, np.atleast_2d(u)).feasible()
 
+    def activity_unit(self, u):
+        """``(active, feasible)`` of points of the unit cube, in one decoding pass: an (n, d) boolean
+        array, True where a dimension is active (its ``if`` blocks hold), and `feasible_unit`'s mask."""
+        batch = decode(self._model, np.atleast_2d(u))
+        active = np.ones((batch.n, len(self._model.dims)), dtype=bool)
+        for j, mask in enumerate(batch.active):
+            if mask is not None:
+                active[:, j] = mask
+        return active, np.asarray(batch.feasible(), dtype=bool)
+
+    @property
+    def model(self):
+        """The compiled engine (`spacedsl.space.model.Model`: dimensions, constraints, the value
+        interner), read-only, for tools that analyse a space (lint, conversions)."""
+        return self._model
+
+    @property
+    def constrained(self):
+        """Whether the space has ``where`` constraints."""
+        return bool(self._model.constraints)
+
     # ---------------------------------------------------------- serialising
     def to_dict(self):
         """A JSON-safe dict that `from_dict` turns back into an equal space."""

@@ -36,6 +36,8 @@ import urllib.parse
 import uuid
 
 from ..language.ast import Ref
+from ..language.printer import dumps
+from ..space import as_space
 from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
 HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
@@ -76,14 +78,7 @@ class StoreError(RuntimeError):
 
 def space_text(space):
     """The canonical text of a space (a `Space` or space text)."""
-    from ..language.printer import dumps
-    from ..space import as_space
     return dumps(as_space(space))
-
-
-def space_sha256(space):
-    """The sha256 (hex) of a space's canonical text."""
-    return hashlib.sha256(space_text(space).encode("utf-8")).hexdigest()
 
 
 def _encode(value):
@@ -354,8 +349,6 @@ class Store:
                 "WHERE study = ? AND number = ? AND state = 'running'",
                 [(INTERRUPTED, now, name, n) for (n,) in stale])
         return name
-
-    open_study = create_or_load_study
 
     # -- trials ------------------------------------------------------------------------
     def start_trial(self, study, params, seed=None):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..space import Space, as_space
 from ..space.model import literal_key
 
 
@@ -54,7 +55,6 @@ class Strategy:
     defaults_first = True
 
     def __init__(self, space, seed=None):
-        from ..space import Space, as_space
         self.space = as_space(space)
         assert isinstance(self.space, Space)
         self.rng = np.random.default_rng(seed)
@@ -62,16 +62,20 @@ class Strategy:
         self._first = self.defaults_first
 
     def ask(self, n=1):
-        """Up to n configurations; the first ever asked takes every default the space gives."""
+        """Up to n configurations; the first ever asked is `first` (with ``defaults_first``)."""
         out = []
         if self._first and n > 0:
             self._first = False
-            first = self.space.default_configuration(seed=self.rng)
+            first = self.first()
             if first is not None:
                 out.append(first)
         if len(out) < n:
             out += self.propose(n - len(out))
         return out
+
+    def first(self):
+        """The configuration tried first: every default the space gives, the rest drawn (None without defaults)."""
+        return self.space.default_configuration(seed=self.rng)
 
     def propose(self, n):  # pragma: no cover - abstract
         raise NotImplementedError

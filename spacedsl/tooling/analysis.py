@@ -17,10 +17,11 @@ import attrs
 import numpy as np
 
 import spacedsl
+from spacedsl import plugins
 from spacedsl.language import ast
 from spacedsl.language.parser import parse_statements
 from spacedsl.language.printer import domain_text, expr_text, literal_text
-from spacedsl.space.distributions import registry, scipy_distribution, scipy_names, scipy_signature
+from spacedsl.space.distributions import scipy_distribution, scipy_names, scipy_signature
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = re.compile(rf"{_NAME}(?:[ \t]*\.[ \t]*{_NAME})*")
@@ -359,7 +360,7 @@ def _dimension(space, name):
 
 
 def _factory(name):
-    table = registry()
+    table = plugins.distributions()
     if name in table:
         return table[name]
     prefix, _, rest = name.partition(".")
@@ -393,7 +394,7 @@ def distribution_completions(prefix=""):
     if prefix.startswith("scipy."):
         return [Completion("scipy." + n, "distribution", _signature("scipy." + n, scipy_distribution(n)))
                 for n in scipy_names() if ("scipy." + n).startswith(prefix)]
-    items = [Completion(name, "distribution", _signature(name, f)) for name, f in sorted(registry().items())]
+    items = [Completion(name, "distribution", _signature(name, f)) for name, f in sorted(plugins.distributions().items())]
     items.append(Completion("scipy.", "distribution", "any scipy.stats distribution, with scipy's arguments"))
     return [c for c in items if c.label.startswith(prefix)]
 

@@ -214,12 +214,31 @@ def diff_spaces(old, new):
     for e in removed:
         if e.key not in renames:
             changes.append(Change("removed", e.key, _statement_text(e.node), e.line, None))
+    changes = _group_conditions(changes)
     changes += _order(p_old, p_new, renames)
     changes += _constants(c_old, c_new)
     changes += _constraints(w_old, w_new, renames)
     cache = {}  # components the edit did not touch are measured once
     s_old, s_new = survey(old, cache), survey(new, cache)
     return Diff(changes, (s_old.grid_size, s_new.grid_size), (s_old.fraction, s_new.fraction))
+
+
+def _group_conditions(changes):
+    """One line for the parameters of a block whose condition changed, not one line each."""
+    out, at = [], {}
+    for c in changes:
+        if c.kind != "condition":
+            out.append(c)
+            continue
+        head, _, tail = c.message.partition(": active ")
+        if tail in at:
+            i = at[tail]
+            prev = out[i]
+            out[i] = attrs.evolve(prev, name=f"{prev.name}, {c.name}", message=f"{prev.name}, {c.name}: active {tail}")
+        else:
+            at[tail] = len(out)
+            out.append(c)
+    return out
 
 
 def _renames(removed, added):

@@ -4,17 +4,21 @@ The text is cut into *chunks*: runs of whole lines that end at a newline outside
 brace or block, each holding at least one token (comments and blank lines join the chunk after
 them). A chunk's statements depend on its text and its first line only, so a `StatementCache`
 keeps them under that key; after an edit only the chunks whose text changed are parsed again,
-each padded with newlines so its positions are the file's own. When an edit moves many chunks
-to other lines (a line added or removed above them), or anything is wrong with a chunk, the
-whole text is parsed the ordinary way: what the cache returns is always exactly what
-`spacedsl.language.parser.parse_statements` returns for the text, errors included.
+each padded with newlines so its positions are the file's own, and the chunks an added or
+removed line moved keep their trees, moved by as many lines. When an edit changes many chunks,
+or anything is wrong with a chunk, the whole text is parsed the ordinary way: what the cache
+returns is always exactly what `spacedsl.language.parser.parse_statements` returns for the text,
+errors included.
 """
 
 from __future__ import annotations
 
 import re
 
+import attrs
+
 import spacedsl
+from spacedsl.language import ast
 from spacedsl.language.parser import MAX_INPUT_BYTES, Source, parse_statements
 
 MAX_REPARSED = 8  # chunks parsed one by one; beyond that one full parse is cheaper
@@ -68,7 +72,8 @@ class StatementCache:
         parts = chunks(text) if isinstance(text, str) and len(text) <= MAX_INPUT_BYTES \
             and not text.startswith("\ufeff") else None
         if parts is not None:
-            missing = [key for key in parts if key not in self._chunks]
+            moved = {chunk: (first, statements) for (first, chunk), statements in self._chunks.items()}
+            missing = [key for key in parts if key not in self._chunks and key[1] not in moved]
             if len(missing) <= MAX_REPARSED:
                 fresh = {}
                 try:
@@ -78,7 +83,15 @@ class StatementCache:
                 except spacedsl.DSLError:
                     pass  # the full parse below gives the message, exactly as check does
                 else:
-                    table = {key: self._chunks[key] if key in self._chunks else fresh[key] for key in parts}
+                    table = {}
+                    for key in parts:
+                        if key in self._chunks:
+                            table[key] = self._chunks[key]
+                        elif key in fresh:
+                            table[key] = fresh[key]
+                        else:  # the same text on other lines (a line was added or removed above it)
+                            first, statements = moved[key[1]]
+                            table[key] = shift(statements, key[0] - first)
                     self._chunks, self.reparsed = table, len(missing)
                     return tuple(s for key in parts for s in table[key]), Source(text, filename)
         self._chunks, self.reparsed = {}, None
@@ -86,6 +99,24 @@ class StatementCache:
         if parts is not None:
             self._chunks = _by_chunk(parts, statements)
         return statements, source
+
+
+def shift(node, lines):
+    """A syntax tree (or a tuple of them) moved down by ``lines`` lines."""
+    if isinstance(node, tuple):
+        return tuple(shift(child, lines) for child in node)
+    cls = type(node)
+    if cls is ast.Pos:
+        return ast.Pos(node.line + lines, node.column, node.end_line + lines, node.end_column)
+    if not attrs.has(cls):
+        return node
+    changes = {}
+    for field in attrs.fields(cls):
+        value = getattr(node, field.name)
+        moved = shift(value, lines)
+        if moved is not value:
+            changes[field.name] = moved
+    return attrs.evolve(node, **changes) if changes else node
 
 
 def _by_chunk(parts, statements):

@@ -244,7 +244,7 @@ class _Checks:
 
     def __init__(self, space, src, measured):
         self.space, self.src, self.survey = space, src, measured
-        self.model = space._model
+        self.model = space.model
         self.findings = []
 
     def add(self, code, message, fix, span):
@@ -294,9 +294,10 @@ class _Checks:
             elif not s.false_feasible:
                 why = "" if not s.false else " that meets the constraints"
                 what = "its else block is dead" if node.orelse else "the if is pointless"
+                fix = "fix the condition, or drop the else block" if node.orelse else \
+                    "fix the condition, or move the block's statements out of the if"
                 self.add("S102", f"'{cond}' holds in every configuration{why}: {what}"
-                         + ("" if s.exact else f" ({checked})"),
-                         "fix the condition, or move the block's statements out of the if", span)
+                         + ("" if s.exact else f" ({checked})"), fix, span)
 
     def _constraints(self):
         for s in self.survey.wheres:
@@ -324,7 +325,7 @@ class _Checks:
             named = sorted(j for j in c.requires if j in defaulted)
             if not named:
                 continue
-            active = batch._activity(c.guards)
+            active = batch.activity(c.guards)
             holds = batch.evaluator.truth(c.condition)
             ok = holds if active is None else holds | ~active
             if ok.any():

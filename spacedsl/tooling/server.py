@@ -21,10 +21,7 @@ from spacedsl.space import format_text
 from spacedsl.tooling.analysis import Diagnostic, Document, Span
 from spacedsl.tooling.incremental import StatementCache
 
-try:  # spacedsl lint (spacedsl/tooling/lint.py) adds its warnings to the diagnostics
-    from spacedsl.tooling.lint import lint_text
-except ImportError:  # pragma: no cover - a spacedsl without the lint module
-    lint_text = None
+from spacedsl.tooling.lint import lint_text
 
 LINT_DELAY = 0.3  # seconds of quiet after an edit before the (slower) lint runs
 _SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
@@ -143,7 +140,7 @@ def _refresh(ls, uri, delay):
     pending = ls.lint_tasks.pop(uri, None)
     if pending is not None:
         pending.cancel()
-    if lint_text is not None and doc.error is None:
+    if doc.error is None:
         ls.lint_tasks[uri] = asyncio.get_running_loop().create_task(_lint_later(ls, uri, doc, delay))
 
 
@@ -153,7 +150,7 @@ async def _lint_later(ls, uri, doc, delay):
     if ls.documents.get(uri) is not doc:
         return  # edited meanwhile: that edit's own lint will publish
     extra = [Diagnostic(Span(f.line - 1, f.column - 1, f.end_line - 1, f.end_column - 1), f.severity,
-                        f"{f.message}; {f.fix}" if f.fix else f.message, f.code)
+                        f"{f.message}\nfix: {f.fix}" if f.fix else f.message, f.code)
              for f in findings if f.severity != "error"]  # errors are check's, published already
     _publish(ls, uri, doc, doc.diagnostics() + extra)
 

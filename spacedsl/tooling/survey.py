@@ -220,7 +220,6 @@ class _Part:
 
     def __init__(self):
         self.expand, self.multiply, self.ifs, self.wheres = [], [], [], []
-        self.fixed = []  # dimensions the start rows already set
 
 
 def survey(space, cache=None):
@@ -230,7 +229,7 @@ def survey(space, cache=None):
     component's grid size and fraction under a key made of its statements' text; a component found
     there is not measured again, and then its ``ifs``/``wheres`` stats and ``unseen`` stay unfilled.
     """
-    model = space._model
+    model = space.model
     ifs = [IfStats(node, outer) for node, outer in walk_ifs(space.statements)]
     wheres = [WhereStats(c) for c in model.constraints]
     union = _Union()
@@ -331,8 +330,7 @@ def _split(model, comp):
     for _, _, need in links:
         if need - {r}:
             rest.join(need - {r})
-    base, parts = _Part(), {}
-    base.fixed = [r]
+    base, parts = _Part(), {}  # base: what reads only r, evaluated on the start rows
     for kind, item, need in links:
         need = need - {r}
         part = base if not need else parts.setdefault(rest.find(min(need)), _Part())
@@ -388,6 +386,13 @@ def _measure(model, comp):
                 seen = seen[others].any(axis=0)
                 if seen.any() and not seen.all():
                     unseen.append((dims[j], np.flatnonzero(~seen).tolist()))
+    if exact and r is not None and dims[r].kind in ("choice", "tied"):  # the values of the start rows
+        alive = np.logical_and.reduce(ok)
+        active = start.active[r]
+        seen = np.zeros(dims[r].size, dtype=bool)
+        seen[start.raw[r][alive if active is None else alive & active]] = True
+        if seen.any() and not seen.all():
+            unseen.append((dims[r], np.flatnonzero(~seen).tolist()))
     total = _exact_int(float(count.sum()))
     if exact:
         p = min(1.0, float(prob.sum()))
@@ -445,7 +450,7 @@ def _expand(model, start, fixed, dims, domains, origin):
                 idx = np.arange(s, min(s + step, batch.n))
                 stack.append((_take(batch, idx, set_dims), org[idx], p))
             continue
-        active = batch._activity(model.dims[j].guards)
+        active = batch.activity(model.dims[j].guards)
         counts = np.full(batch.n, size) if active is None else np.where(active, size, 1)
         rows = np.repeat(np.arange(batch.n), counts)
         starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -464,8 +469,8 @@ class _Result:
         self.if_flags = [np.zeros((6, n), dtype=bool) for _ in part.ifs]
         self.where_flags = [np.zeros((2, n), dtype=bool) for _ in part.wheres]
         self.where_mass = [np.zeros((2, n)) for _ in part.wheres]
-        self.seen_values = {j: np.zeros((n, model.dims[j].size), dtype=bool) for j in part.fixed + part.expand
-                            if model.dims[j].kind in ("choice", "tied")}
+        self.seen_values = {j: np.zeros((n, model.dims[j].size), dtype=bool) for j in part.expand
+                            if model.dims[j].kind in ("choice", "tied")}  # n * size <= the part's rows
 
     def record(self, part, others, p_start):
         """Write the flags into the part's stats; ``others``: rows where every other part is feasible."""
@@ -505,7 +510,7 @@ def _run(model, start, fixed, part, sizes, domains):
         m = batch.n
         w_count = np.ones(m)
         for j in part.multiply:
-            active = batch._activity(dims[j].guards)
+            active = batch.activity(dims[j].guards)
             w_count *= sizes[j] if active is None else np.where(active, sizes[j], 1)
         w_prob = np.ones(m)
         for j in part.expand:
@@ -514,7 +519,7 @@ def _run(model, start, fixed, part, sizes, domains):
         feasible = np.ones(m, dtype=bool)
         for (stats, _), f, mass in zip(part.wheres, res.where_flags, res.where_mass):
             c = stats.constraint
-            active = batch._activity(c.guards)
+            active = batch.activity(c.guards)
             active = np.ones(m, dtype=bool) if active is None else active
             holds = batch.evaluator.truth(c.condition)
             f[0] |= _any_by(org, active, n)
@@ -523,9 +528,9 @@ def _run(model, start, fixed, part, sizes, domains):
             mass[1] += _sum_by(org, w_prob * (active & holds), n)
             feasible &= holds | ~active
         for (stats, _), f in zip(part.ifs, res.if_flags):
-            outer = batch._activity(stats.outer)
+            outer = batch.activity(stats.outer)
             outer = np.ones(m, dtype=bool) if outer is None else outer
-            t = batch.evaluator.truth(stats.node.condition)
+            t = batch._activity(((stats.node.condition, True),))  # shared with the guards' cache
             for k, mask in enumerate((outer, outer & feasible, outer & t, outer & ~t, outer & t & feasible,
                                       outer & ~t & feasible)):
                 f[k] |= _any_by(org, mask, n)
@@ -556,7 +561,7 @@ def _observe(batch, comp, w_prob):
     feasible = np.ones(n, dtype=bool)
     for s, _ in comp.wheres:
         c = s.constraint
-        active = batch._activity(c.guards)
+        active = batch.activity(c.guards)
         holds = batch.evaluator.truth(c.condition)
         if active is None:
             active = np.ones(n, dtype=bool)
@@ -566,7 +571,7 @@ def _observe(batch, comp, w_prob):
         s.kept += float(w_prob[active & holds].sum())
         feasible &= holds | ~active
     for s, _ in comp.ifs:
-        outer = batch._activity(s.outer)
+        outer = batch.activity(s.outer)
         if outer is None:
             outer = np.ones(n, dtype=bool)
         t = batch.evaluator.truth(s.node.condition)
