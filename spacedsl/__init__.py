@@ -21,15 +21,9 @@ from .space import Space, load, parse
 from .space.tree import walk
 from .storage import Store, StoreError, Trial
 
-<<<<<<< HEAD
 __all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult",
            "PluginError", "Ref", "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert",
-           "dumps", "hookimpl", "load", "minimize", "parse", "search"]
-=======
-__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError",
-           "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load",
-           "minimize", "parse", "search", "walk"]
->>>>>>> main
+           "dumps", "hookimpl", "load", "minimize", "parse", "search", "walk"]
 __version__ = "0.1.0"
 
 

@@ -30,12 +30,8 @@ from ..space import format_text
 from ..tooling.diff import add_parser as _add_diff
 from ..tooling.lint import add_parser as _add_lint
 from ..tooling.lsp import add_parser as _add_lsp
-<<<<<<< HEAD
 from .console import PROG, error, json_default, non_negative_int, positive_int
-=======
-from .console import PROG, error, non_negative_int, positive_int
 from .convert import add_parser as _add_convert
->>>>>>> main
 from .listing import add_studies_parser as _add_studies
 from .listing import add_trials_parser as _add_trials
 from .tune import add_parser as _add_tune

@@ -36,13 +36,8 @@ import os
 import sys
 
 from ..language.errors import did_you_mean
-<<<<<<< HEAD
-from ..storage.sqlite import Store, StoreError
-from .console import json_default
-=======
 from ..storage import StoreError, open_storage
-from .console import InputError, error, shorten, value_text
->>>>>>> main
+from .console import InputError, error, json_default, shorten, value_text
 
 STATES = ("complete", "failed", "running")
 ERROR_WIDTH = 60
@@ -130,17 +125,11 @@ def cmd_trials(args):
         fields["error"] = _first_line(fields["error"])
         if fields["duration"] is not None:
             fields["duration"] = f"{fields['duration']:.3f}"
-<<<<<<< HEAD
         caught = _warnings(trial)
         fields["warnings"] = (caught[0] + (f" (+{len(caught) - 1} more)" if len(caught) > 1 else "")) if caught else None
         rows.append([_cell(fields[c]) for c in columns]
-                    + [_text(trial["params"][n]) if n in trial["params"] else "" for n in names])
-    _print_table(header, rows, right=[c in _NUMERIC for c in columns] + numeric)
-=======
-        rows.append([_cell(fields[c]) for c in TRIAL_COLUMNS]
                     + [value_text(trial["params"][n]) if n in trial["params"] else "" for n in names])
-    _print_table(header, rows, right=[c in _NUMERIC for c in TRIAL_COLUMNS] + numeric)
->>>>>>> main
+    _print_table(header, rows, right=[c in _NUMERIC for c in columns] + numeric)
     return 0
 
 

@@ -62,19 +62,12 @@ from ..language.errors import DSLError
 from ..plugins import PluginError
 from ..running.loop import study_for_file
 from ..running.search import check_params, search
-<<<<<<< HEAD
 from ..running.objects import DEFAULT_ALLOW, ImportRule, resolve
 from ..space import load, parse
-from ..storage import Store, StoreError
+from ..storage import StoreError, open_storage, open_study
 from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
                       seconds, value_text)
 from .data import BUILTIN_DATASETS, load_data, refuse_missing
-=======
-from ..space import load
-from ..storage import StoreError, open_storage, open_study
-from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
-from .data import BUILTIN_DATASETS, load_data
->>>>>>> main
 from .estimators import load_estimator
 
 SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler

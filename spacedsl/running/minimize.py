@@ -9,12 +9,9 @@ import attrs
 
 from ..space import as_space
 from ..storage.trials import COMPLETE
-<<<<<<< HEAD
-from .objects import resolve, substitute
-=======
 from .loop import run_study
+from .objects import resolve, substitute
 from .workers import Outcome
->>>>>>> main
 
 
 @attrs.frozen

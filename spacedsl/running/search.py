@@ -54,12 +54,9 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error
 from ..language.errors import did_you_mean
 from ..space import as_space
 from ..storage.trials import COMPLETE
-<<<<<<< HEAD
-from .objects import choices_by_param, estimator_key, estimator_params, resolve
-=======
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
->>>>>>> main
 
 
 

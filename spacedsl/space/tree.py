@@ -21,7 +21,8 @@ import inspect
 import attrs
 
 from ..language import ast
-from .distributions import registry, resolve
+from .. import plugins
+from .distributions import resolve
 from ..language.printer import expr_text
 from .space import as_space
 
@@ -268,7 +269,7 @@ def _domain(node, dim):
 def _arguments(node):
     args = [a.value for a in node.args]
     kwargs = {k.name: k.value.value for k in node.kwargs}
-    factory = resolve(node.name, registry())
+    factory = resolve(node.name, plugins.distributions())
     try:
         bound = inspect.signature(factory).bind(*args, **kwargs)
     except (TypeError, ValueError):  # a factory without a usable signature

@@ -530,7 +530,7 @@ def _run(model, start, fixed, part, sizes, domains):
         for (stats, _), f in zip(part.ifs, res.if_flags):
             outer = batch.activity(stats.outer)
             outer = np.ones(m, dtype=bool) if outer is None else outer
-            t = batch._activity(((stats.node.condition, True),))  # shared with the guards' cache
+            t = batch.activity(((stats.node.condition, True),))  # shared with the guards' cache
             for k, mask in enumerate((outer, outer & feasible, outer & t, outer & ~t, outer & t & feasible,
                                       outer & ~t & feasible)):
                 f[k] |= _any_by(org, mask, n)
