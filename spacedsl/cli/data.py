@@ -143,7 +143,7 @@ def refuse_missing(X, source, target, estimator):
     names = _feature_names(source, target, X.shape[1])
     listed = [f"{names[i]!r} ({holes[i]} empty)" for i in np.flatnonzero(holes)]
     raise InputError(f"{source}: missing cells in the feature column{'s' if len(listed) > 1 else ''} "
-                     f"{_shorten(listed, 8)}, and {type(estimator).__name__} does not accept NaN; fill or drop "
+                     f"{shorten(listed, 8)}, and {type(estimator).__name__} does not accept NaN; fill or drop "
                      "them, or start a pipeline with sklearn.impute.SimpleImputer")
 
 

@@ -183,10 +183,10 @@ def _tune(args):
     _seed_random_states(estimator, resolved, space, args.seed)
     plugins.strategy(args.strategy)
     with open_storage(args.storage) as store:  # one store for the early study check and the search
-        return _run(args, space, estimator, store)
+        return _run(args, space, estimator, store, resolved)
 
 
-def _run(args, space, estimator, store):
+def _run(args, space, estimator, store, resolved):
     earlier = 0
     if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
         earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
