@@ -250,6 +250,10 @@ ADAPTERS = {"configspace": ConfigSpaceAdapter(), "sklearn": SklearnAdapter(), "h
             "optuna": OptunaAdapter(), "optuna-distributions": OptunaDistributionsAdapter(),
             "wandb": RoundTripOnly()}
 FORMAT_OF = {"optuna-distributions": "optuna"}
+# The optuna, hyperopt and wandb sides with membership checks (and W&B's documented sampling), kept
+# next to the formats they test: benchmarks/bench_formats_adapters.py replaces the three above.
+from bench_formats_adapters import ADAPTERS as _INTEGRATIONS  # noqa: E402
+ADAPTERS.update(_INTEGRATIONS)
 
 
 # ------------------------------------------------------------------ checks

@@ -1,4 +1,4 @@
-"""The other side of the optuna, hyperopt and wandb formats, for ``bench_formats.py``.
+"""The other side of the optuna, hyperopt and wandb formats, for ``bench_formats.py`` (which imports it).
 
 Each adapter draws configurations the way the other tool does, and checks that one of ours is
 a configuration the other tool could produce:
@@ -43,12 +43,14 @@ def _on_lattice(v, q, anchor=0.0):
 class OptunaAdapter:
     options = {}  # kind="suggest": the define-by-run helper
     lossless = True  # it carries the space itself
+    max_draws = 200  # an Optuna trial costs a millisecond or more (bench_formats draws at most this many)
 
     def draw(self, native, n, seed):
         import optuna
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
         out, pruned = [], 0
+        n = min(n, self.max_draws)
         while len(out) < n:
             trial = study.ask()
             try:
