@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -286,15 +285,10 @@ def test_mutated_valid_bytes(text, how, data):
 N = 5000
 
 
-def timed(text, limit=30.0):
-    start = time.perf_counter()
-    result = outcome(text)
-    elapsed = time.perf_counter() - start
-    assert elapsed < limit, f"took {elapsed:.1f} s"
-    return result
-
-
-@pytest.mark.parametrize("text", [
+# Inputs that would make a naive parser or checker recurse, loop or allocate without bound. Each
+# must end in a Space or a DSLError (pytest-timeout stops a hang); how long each takes is
+# measured by benchmarks/bench_hostile.py, not asserted here.
+PATHOLOGICAL = [
     pytest.param("x in [1]\nwhere " + "(" * N + "x" + ")" * N, id="parens-in-where"),
     pytest.param("x in [1]\nwhere " + "(" * N + "x", id="parens-unclosed"),
     pytest.param("x in [1]\nwhere " + ")" * N, id="parens-unopened"),
@@ -323,24 +317,27 @@ def timed(text, limit=30.0):
     pytest.param("x in 0..1e300 step 1e-300", id="range-huge-count"),
     pytest.param("".join(f"x{i} in 1..1000\n" for i in range(6)) + "where x0 + x1 + x2 + x3 + x4 + x5 < 7",
                  id="constraint-rarely-met"),
-])
+]
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL)
 def test_pathological_inputs(text):
-    timed(text)
-    timed(text.encode("utf-8"))
+    outcome(text)
+    outcome(text.encode("utf-8"))
 
 
 def test_ten_megabyte_files():
     for text in ("x0 = 0\n" * (10_000_000 // 7 + 1), "#" + "a" * 10_000_000, "x = '" + "a" * 10_000_000 + "'",
                  "x in [" + "1, " * 3_400_000 + "1]", "\n" * 10_000_000, "(" * 10_000_000):
         assert len(text) >= 10_000_000
-        timed(text)
-        timed(text.encode("utf-8"))
+        outcome(text)
+        outcome(text.encode("utf-8"))
 
 
 def test_four_megabyte_valid_file_ends():
     text = "".join(f"x{i} = {i}\n" for i in range(250_000))  # ~3.5 MB, under the size limit
     assert len(text) < 4 * 1024 * 1024
-    result = timed(text, limit=60)
+    result = outcome(text)
     assert isinstance(result, Space) and len(result.constants) == 250_000
 
 
@@ -373,7 +370,7 @@ def test_bad_escapes_are_errors(text):
     "x = " + "1" * 400 + ".0",
 ])
 def test_non_finite_and_oversized_numbers_are_errors(text):
-    result = timed(text)
+    result = outcome(text)
     assert isinstance(result, DSLError), result
 
 
@@ -504,7 +501,7 @@ def test_slow_scipy_distribution_does_not_hang():
             "except spacedsl.DSLError:\n"
             "    pass\n")
     try:
-        subprocess.run([sys.executable, "-c", code], timeout=20, check=True, cwd=HERE.parent,
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=HERE.parent,
                        env={**os.environ, "PYTHONPATH": str(pathlib.Path(spacedsl.__file__).parent.parent)})
-    except subprocess.TimeoutExpired:
-        pytest.fail("parsing a two-line file with scipy.studentized_range and a 'where' took over 20 s")
+    except subprocess.CalledProcessError as exc:  # (a hang is pytest-timeout's; its time, bench_hostile's)
+        pytest.fail(f"parsing a two-line file with scipy.studentized_range and a 'where' crashed: {exc}")

@@ -33,23 +33,47 @@ def _pos():
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-def _literal_key(value):
-    # 1, 1.0 and true are three different literals, although Python says 1 == 1.0 == True.
-    return (type(value).__name__, value)
+def literal_key(value):
+    """Equality key of literals: 1, 1.0 and true are three different values, although Python says
+    1 == 1.0 == True (tuples, as tied rows, key each element)."""
+    if isinstance(value, tuple):
+        return tuple(literal_key(v) for v in value)
+    return type(value).__name__, value
 
 
 # ---------------------------------------------------------------- expressions
 
 
+@attrs.frozen(repr=False)
+class Ref:
+    """A named object, written ``@svc`` or ``@sklearn.svm.SVC``: a value whose object the caller supplies.
+
+    A space only ever holds the name (opening a file imports nothing); `spacedsl.search`,
+    `SpaceSearchCV` and `minimize` put the caller's object in its place just before a trial
+    runs, and results, stores and tables keep the name.
+
+    Attributes:
+        name: The (possibly dotted) name, without the ``@``.
+    """
+
+    name: str
+
+    def __str__(self):
+        return "@" + self.name
+
+    def __repr__(self):
+        return f"Ref({self.name!r})"
+
+
 @attrs.frozen
 class Literal:
-    """A constant value: int, float, str, bool or None.
+    """A constant value: int, float, str, bool, None or a `Ref` (``@name``).
 
     Attributes:
         value: The plain Python value.
     """
 
-    value: object = attrs.field(eq=_literal_key)
+    value: object = attrs.field(eq=literal_key)
     pos: Pos | None = _pos()
 
 
@@ -272,6 +296,6 @@ class Where:
 Statement = Union[Param, Constant, Tied, If, Where]
 
 NODE_TYPES = (
-    Literal, Name, Unary, Binary, Membership, Choice, Range, Keyword,
+    Ref, Literal, Name, Unary, Binary, Membership, Choice, Range, Keyword,
     Distribution, Param, Constant, Tied, If, Where,
 )

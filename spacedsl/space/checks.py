@@ -1,6 +1,6 @@
 """Semantic checks: from parsed statements to a checked, normalised, compiled space.
 
-Every check of SPEC section 1 "Errors" lives here and raises a
+Every check of the language (README, "Language reference") lives here and raises a
 `DSLSemanticError` pointing at the text that caused it.
 """
 
@@ -14,12 +14,13 @@ import numpy as np
 
 from .. import plugins
 from ..language import ast
+from ..language.ast import literal_key
 from ..language.errors import DSLSemanticError, did_you_mean
 from ..language.printer import dist_text, expr_text, literal_text
 from .distributions import ArgumentError, Prior, decimals, resolve
 from .expr import Codes, is_number, names_in
 from .grid import batches
-from .model import Constraint, Dim, ListValues, Model, RangeValues, decode, literal_key
+from .model import Constraint, Dim, ListValues, Model, RangeValues, decode
 
 EXACT_LIMIT = 10**6  # spaces up to this many configurations are checked exactly
 DRAWS = 10_000  # larger ones by this many seeded draws
@@ -33,7 +34,8 @@ class _Fail(Exception):
 
 
 def _type_name(value):
-    return {bool: "a boolean", str: "a string", type(None): "none", int: "an integer", float: "a float"}.get(
+    return {bool: "a boolean", str: "a string", type(None): "none", int: "an integer", float: "a float",
+            ast.Ref: "a named object"}.get(
         type(value), type(value).__name__)
 
 
@@ -245,6 +247,10 @@ class Analysis:
         return RangeValues(low, step, size, integer, digits)
 
     def _distribution(self, node, kind):
+        for lit in list(node.args) + [k.value for k in node.kwargs]:
+            if isinstance(lit.value, ast.Ref):
+                raise _Fail(f"a distribution's arguments are numbers or strings, not a named object "
+                            f"({lit.value}); to choose between objects write 'name in [{lit.value}, ...]'", lit.pos)
         factory = resolve(node.name, self.distributions)
         if factory is None:
             known = list(self.distributions) + ["scipy." + n for n in ("norm", "gamma", "beta", "poisson")]
