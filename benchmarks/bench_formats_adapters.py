@@ -1,4 +1,4 @@
-"""The other side of the optuna, hyperopt and wandb formats, for ``bench_formats.py``.
+"""The other side of the optuna, hyperopt and wandb formats, for ``bench_formats.py`` (which imports it).
 
 Each adapter draws configurations the way the other tool does, and checks that one of ours is
 a configuration the other tool could produce:
@@ -42,7 +42,7 @@ def _on_lattice(v, q, anchor=0.0):
 
 class OptunaAdapter:
     options = {}  # kind="suggest": the define-by-run helper
-    lossless = True  # it carries the space itself
+    lossless = True  # it carries the space itself (no max_draws: the support test needs equal samples)
 
     def draw(self, native, n, seed):
         import optuna

@@ -41,6 +41,7 @@ from spacedsl_plugins._native import plain, valid_name, walk
 NAME = "hyperopt"
 CONFIG = "spacedsl_config"
 FIT = "spacedsl_fit"
+MAX_CHOICE = 10_000  # a range written out as an hp.choice of its values, at most
 
 
 def _hyperopt():
@@ -170,7 +171,11 @@ class _Writer:
             return hp.choice(name, list(dim.finite.values))
         if dim.kind == "range":
             r = dim.finite
-            if not r.integer:
+            if not r.integer or max(abs(r.low), abs(r.high)) >= 2**62:  # Hyperopt draws integers in int64
+                if r.size > MAX_CHOICE:
+                    self.losses.add(s, f"Hyperopt draws integers as int64; a range beyond it needs an hp.choice of "
+                                       f"its {r.size} values")
+                    return None
                 return hp.choice(name, r.values)
             if r.step == 1:
                 return hp.randint(name, r.low, r.high + 1)
@@ -184,7 +189,10 @@ class _Writer:
             self.losses.add(s, f"Hyperopt has no {kind} distribution")
             return None
         if kind == "randint":
-            return hp.randint(name, int(prior.low), int(prior.high) + 1)
+            if max(abs(a[0]), abs(a[1])) >= 2**62:
+                self.losses.add(s, "Hyperopt draws integers as int64")
+                return None
+            return hp.randint(name, a[0], a[1] + 1)
         if prior.integer:
             if q is not None or kind == "lognormal" or not (_integral(prior.low) and _integral(prior.high)):
                 self.losses.add(s, "Hyperopt rounds ': int' draws to the nearest integer without keeping them in "

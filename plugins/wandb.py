@@ -36,6 +36,7 @@ from spacedsl_plugins._native import build, checked, choice, dist, int_range, is
 from spacedsl_plugins._native import plain, valid_name, walk
 
 NAME = "wandb"
+MAX_VALUES = 10_000  # a range written out as a list of values, at most
 
 
 def _yaml():
@@ -86,12 +87,18 @@ class WandbFormat:
             return {"values": list(dim.finite.values)}  # `: float in [1, 2]` holds 1.0 and 2.0
         if dim.kind == "range":
             r = dim.finite
-            if r.integer and r.step == 1:
+            if r.integer and r.step == 1 and max(abs(r.low), abs(r.high)) < 2**62:
                 return {"distribution": "int_uniform", "min": r.low, "max": r.high}
+            if r.size > MAX_VALUES:
+                losses.add(s, f"W&B draws integers as int64; a range beyond it needs a list of its {r.size} values")
+                return None
             return {"values": r.values}
         prior, kind = dim.prior, s.domain.name
         a = [x.value for x in s.domain.args]
         if kind == "randint":
+            if max(abs(a[0]), abs(a[1])) >= 2**62:
+                losses.add(s, "W&B draws integers as int64")
+                return None
             return {"distribution": "int_uniform", "min": a[0], "max": a[1]}
         if prior.integer:
             losses.add(s, "W&B has no rounded ': int' draws (int_uniform weighs every integer alike, spacedsl's "
