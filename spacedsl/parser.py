@@ -21,7 +21,7 @@ from .errors import DSLSemanticError, DSLSyntaxError
 from .lexer import LexError, Lexing, SpaceLexer
 
 MAX_DEPTH = 150  # depth of the parse tree (long operator chains, not not not ...)
-MAX_INPUT_BYTES = 4 * 1024 * 1024
+MAX_INPUT_BYTES = 1024 * 1024  # check runs at ~2-3 s per MiB (lark LALR 2/3 of it): 1 MiB bounds a load
 _NOT_TEXT = re.compile("[\0\ud800-\udfff]")
 
 _HUMAN = {

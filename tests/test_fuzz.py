@@ -77,7 +77,7 @@ def check_error(err, text, filename=FILENAME):
         assert err.column is None, (err.line, err.column)
         assert shown.startswith(f"{filename}: "), shown
         # only errors about the file as a whole have no place
-        assert isinstance(text, (bytes, bytearray)) or len(text) > 4 * 1024 * 1024 or "MB" in err.message, shown
+        assert isinstance(text, (bytes, bytearray)) or len(text) > 1024 * 1024 or "MB" in err.message, shown
     else:
         assert type(err.line) is int and type(err.column) is int, (err.line, err.column)
         assert err.line >= 1 and err.column >= 1, (err.line, err.column)
@@ -337,11 +337,13 @@ def test_ten_megabyte_files():
         timed(text.encode("utf-8"))
 
 
-def test_four_megabyte_valid_file_ends():
-    text = "".join(f"x{i} = {i}\n" for i in range(250_000))  # ~3.5 MB, under the size limit
-    assert len(text) < 4 * 1024 * 1024
+def test_largest_valid_file_ends():
+    text = "".join(f"x{i} = {i}\n" for i in range(70_000))  # ~1 MB, under the 1 MiB limit
+    assert len(text) < 1024 * 1024
     result = timed(text, limit=60)
-    assert isinstance(result, Space) and len(result.constants) == 250_000
+    assert isinstance(result, Space) and len(result.constants) == 70_000
+    err = timed(text + "#" * (1024 * 1024 - len(text) + 1))  # one byte over: refused before parsing
+    assert isinstance(err, DSLError) and "limited to 1 MiB" in err.message
 
 
 @pytest.mark.parametrize("data, must_fail", [

@@ -1,0 +1,221 @@
+"""Regression tests for issue 14: what an attack on the parser, the store, the workers and the CLI found.
+
+Each test is one of the issue's reproducers (or a close cousin) and the promise it broke.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import spacedsl
+from spacedsl import DSLError
+from spacedsl.parser import parse_statements
+
+FILENAME = "attack.space"
+
+
+def parse(text):
+    return spacedsl.parse(text, filename=FILENAME)
+
+
+def check_then_sample(text, n=5):
+    """What `check` promises: the file is refused with a placed DSLError, or it samples finite values."""
+    try:
+        space = parse(text)
+    except DSLError as err:
+        assert err.filename == FILENAME and err.line == 1 and err.column >= 1, str(err)
+        assert str(err).startswith(f"{FILENAME}:1:"), str(err)
+        return err
+    configs = space.sample(n, seed=0)
+    assert len(configs) == n
+    for config in configs:
+        for value in config.values():
+            assert not isinstance(value, float) or math.isfinite(value), config
+        space.validate(config)
+    return space
+
+
+# ============================================ a file `check` accepts must sample
+
+
+@pytest.mark.parametrize("text", [
+    "x ~ scipy.gamma(a=100000000000000000000, scale=10)",
+    f"x ~ scipy.poisson({10**20})",
+    f"x ~ scipy.norm({10**20})",
+    f"x: int ~ scipy.norm({10**20}, {10**19})",
+    f"x ~ scipy.gamma({2**64 + 1})",
+])
+def test_scipy_arguments_past_int64_sample(text):
+    check_then_sample(text)
+
+
+@pytest.mark.parametrize("text, word", [
+    ("x ~ scipy.geninvgauss(1e10, 1e-10)", "ValueError"),
+    ("x ~ scipy.gausshyper(1e5, 1e5, 1e5, 1e5)", "ValueError"),
+    ("x ~ scipy.norminvgauss(1e300, 0)", "OverflowError"),
+    ("x ~ scipy.dpareto_lognorm(0, 1, 1e-300, 1e-300)", "RuntimeError"),
+    ("x ~ scipy.rel_breitwigner(1e-300)", ""),
+    ("x ~ scipy.kappa4(1e10, -1e10)", "not finite"),
+    ("x ~ normal(0, 1.7e308)", "not finite"),
+    ("x ~ expon(1e308, loc=1e308)", "not finite"),
+])
+def test_scipy_failures_are_errors_at_the_call(text, word):
+    with pytest.raises(DSLError) as info:
+        parse(text)
+    err = info.value
+    assert (err.line, err.column) == (1, 5), str(err)
+    assert word in err.message, err.message
+    assert "Traceback" not in str(err)
+
+
+def test_a_distribution_too_slow_to_draw_from_is_refused_at_load():
+    with pytest.raises(DSLError) as info:
+        parse("x ~ scipy.studentized_range(1e6, 1e-3)")
+    assert "too slow" in info.value.message and (info.value.line, info.value.column) == (1, 5)
+
+
+@pytest.mark.parametrize("text", [f"x ~ scipy.binom({2**70}, 0.5)"])
+def test_a_distribution_stuck_in_compiled_code_is_refused_at_load(text):
+    """scipy's discrete quantile searches never return to Python with these shapes: the probe's
+    child process is given up on (and killed), the load is not."""
+    with pytest.raises(DSLError) as info:
+        parse(text)
+    assert "too slow" in info.value.message and (info.value.line, info.value.column) == (1, 5)
+
+
+def test_the_probe_leaves_no_trace_function_behind():
+    import sys
+    before = sys.gettrace()
+    with pytest.raises(DSLError):
+        parse("x ~ scipy.studentized_range(1e6, 1e-3)")
+    parse("x ~ scipy.gamma(2)")
+    assert sys.gettrace() is before
+
+
+class _HoleyPpf:
+    """A plugin distribution whose ppf is not finite on a band of quantiles the probe does not see."""
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        return np.where((u > 0.3) & (u < 0.4), np.inf, u)
+
+    def cdf(self, x):
+        return np.clip(np.asarray(x, dtype=float), 0, 1)
+
+    def support(self):
+        return 0.0, 1.0
+
+    def rvs(self, size=None, random_state=None):
+        return self.ppf(np.random.default_rng(random_state).random(size))
+
+
+def holey():
+    return _HoleyPpf()
+
+
+def test_a_draw_that_is_not_finite_is_a_dsl_error_at_the_call():
+    statements, source = parse_statements("y in [1, 2]\nx ~ holey()", FILENAME)
+    space = spacedsl.Space.from_statements(statements, source, distributions={"holey": holey})
+    with pytest.raises(DSLError) as info:
+        space.sample(200, seed=0)
+    err = info.value
+    assert (err.filename, err.line, err.column) == (FILENAME, 2, 5), str(err)
+    assert "not finite" in err.message and "holey" in err.message
+
+
+def test_uniform_over_the_whole_float_range_is_accepted():
+    space = parse("x ~ uniform(1e-300, 1.7976931348623157e308)")
+    for config in space.sample(100, seed=0):
+        assert 1e-300 <= config["x"] <= 1.7976931348623157e308
+    space = parse("x ~ uniform(-1.7976931348623157e308, 1.7976931348623157e308)")
+    values = [c["x"] for c in space.sample(100, seed=0)] + [c["x"] for c in space.grid(resolution=5)]
+    assert all(math.isfinite(v) for v in values)
+    assert min(values) == -1.7976931348623157e308 and max(values) == 1.7976931348623157e308
+    assert space.to_unit([{"x": 0.0}])[0, 0] == pytest.approx(0.5)
+    parse("x ~ loguniform(1e-300, 1.7976931348623157e308)").sample(10, seed=0)
+
+
+# ============================================================== sizes that blow up
+
+
+def test_sample_too_many_is_refused_up_front_with_the_size():
+    space = parse("x ~ uniform(0, 1)\ny in [1, 2]")
+    with pytest.raises(ValueError) as info:
+        space.sample(10**8, seed=0)
+    assert "100,000,000" in str(info.value) and "GB" in str(info.value) and "iter_sample" in str(info.value)
+
+
+def test_iter_sample_streams_what_sample_returns():
+    space = parse("x ~ uniform(0, 1)\ny in [1, 2]\nwhere x > 0.5 or y == 1")
+    assert list(space.iter_sample(500, seed=3)) == space.sample(500, seed=3)
+    stream = space.iter_sample(10**12, seed=0)  # lazily: nothing drawn beyond what is asked for
+    first = [next(stream) for _ in range(3)]
+    assert first == space.sample(3, seed=0)
+
+
+def test_grid_resolution_too_high_is_refused_up_front_with_the_size():
+    space = parse("x ~ uniform(0, 1)\ny ~ normal(0, 1)")
+    with pytest.raises(ValueError) as info:
+        space.grid(resolution=10**9)
+    assert "1,000,000,000" in str(info.value) and "GB" in str(info.value)
+    assert sum(1 for _ in parse("x in [1, 2]").grid(resolution=10**9)) == 2  # no distribution: nothing to refuse
+
+
+def test_cli_sample_and_grid_sizes(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "two.space"
+    path.write_text("x ~ uniform(0, 1)\ny in [1, 2]\n")
+    run = subprocess.run([sys.executable, "-m", "spacedsl", "grid", str(path), "--resolution", str(10**9)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "1,000,000,000" in run.stderr and "Traceback" not in run.stderr
+    head = subprocess.run(f"{sys.executable} -m spacedsl sample {path} -n {10**8} | head -n 3", shell=True,
+                          capture_output=True, text=True, timeout=120)
+    assert len(head.stdout.splitlines()) == 3 and "Traceback" not in head.stderr
+
+
+# ==================================================== constraints decided exactly
+
+SEVEN = "".join(f"p{i} in 0..9\n" for i in range(7)) + "where " + " and ".join(f"p{i} == 9" for i in range(7))
+SIX = "".join(f"p{i} in 0..9\n" for i in range(6)) + "where " + " and ".join(f"p{i} == 9" for i in range(6))
+
+
+@pytest.mark.parametrize("text", [SEVEN, SIX], ids=["10^7", "10^6"])
+def test_one_feasible_configuration_is_accepted_and_sampled(text):
+    space = parse(text)
+    configs = space.sample(5, seed=0)
+    assert all(set(c.values()) == {9} for c in configs)
+    assert [c for c in space.grid()] == configs[:1]
+
+
+def test_narrowing_is_exact_with_conditional_parameters():
+    text = ("a in [0, 1]\nif a == 1 {\n    " + "\n    ".join(f"p{i} in 0..9" for i in range(7)) + "\n}\n"
+            "where a == 1 and " + " and ".join(f"p{i} >= 9" for i in range(7)))
+    space = parse(text)
+    for config in space.sample(5, seed=1):
+        assert config == {"a": 1, **{f"p{i}": 9 for i in range(7)}}
+    with pytest.raises(DSLError) as info:
+        parse(text.replace("p6 >= 9", "p6 >= 10"))
+    assert info.value.line == text.count("\n") + 1 and "no configuration satisfies it" in info.value.message
+
+
+def test_exact_sampling_draws_rejection_samplings_distribution():
+    # 6 free parameters and a 10^-4 feasible fraction: the exact table, not rejection, serves these
+    text = "".join(f"p{i} in 0..9\n" for i in range(6)) + "where p0 + p1 + p2 + p3 == 0 and p4 < 5"
+    space = parse(text)
+    configs = space.sample(4000, seed=0)
+    assert all(c["p0"] == c["p1"] == c["p2"] == c["p3"] == 0 and c["p4"] < 5 for c in configs)
+    counts = np.bincount([c["p4"] for c in configs], minlength=5)
+    assert counts.min() > 650  # uniform over 0..4 (800 each)
+    assert len({c["p5"] for c in configs}) == 10
+
+
+def test_sampling_failure_is_a_dsl_error_at_the_constraint():
+    text = "x ~ uniform(0, 1)\ny ~ uniform(0, 1)\nwhere x < 0.001 and y < 0.1"  # feasible, 1 in 10^4
+    space = parse(text)
+    with pytest.raises(DSLError) as info:
+        space.sample(10_000, seed=0)
+    assert (info.value.line, info.value.filename) == (3, FILENAME)
