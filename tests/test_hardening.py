@@ -6,6 +6,7 @@ Each test is one of the issue's reproducers (or a close cousin) and the promise 
 from __future__ import annotations
 
 import math
+import sqlite3
 
 import numpy as np
 import pytest
@@ -219,3 +220,123 @@ def test_sampling_failure_is_a_dsl_error_at_the_constraint():
     with pytest.raises(DSLError) as info:
         space.sample(10_000, seed=0)
     assert (info.value.line, info.value.filename) == (3, FILENAME)
+
+
+# ================================================ an untrusted or damaged store
+
+
+def _good_store(path):
+    with spacedsl.Store(path) as store:
+        store.create_or_load_study("s", "x in [1, 2]", "random")
+        for number, value in ((0, 0.5), (1, 0.25)):
+            store.record("s", spacedsl.Trial(number, {"x": number + 1}, value, "complete", None, 0.1))
+    return path
+
+
+def _damage(path, *sql):
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in sql:
+            conn.execute(statement)
+    finally:
+        conn.close()
+
+
+def _reads(path):
+    """Every way a store is read: open (writable and read-only), list, trials, rows, and resume."""
+    def opened(readonly):
+        with spacedsl.Store(path, readonly=readonly) as store:
+            store.studies()
+            for study in store.studies():
+                store.trials(study["name"])
+                store.trial_rows(study["name"])
+    yield "open", lambda: opened(False)
+    yield "open read-only", lambda: opened(True)
+    yield "resume", lambda: spacedsl.minimize(lambda c: 0.0, "x in [1, 2]", strategy="random", n_trials=3,
+                                              storage=path, study="s")
+
+
+DAMAGE = {
+    "params-deep": "UPDATE trials SET params = '" + "[" * 100_000 + "' WHERE number = 1",
+    "params-not-json": "UPDATE trials SET params = 'not json' WHERE number = 1",
+    "params-bad-tuple": """UPDATE trials SET params = '{"x": {"__tuple__": 5}}' WHERE number = 1""",
+    "params-a-list": "UPDATE trials SET params = '[1, 2]' WHERE number = 1",
+    "params-huge-int": """UPDATE trials SET params = '{"x": """ + "9" * 5000 + """}' WHERE number = 1""",
+    "params-bytes": "UPDATE trials SET params = X'7b2278223a20ff7d' WHERE number = 1",
+    "value-text": "UPDATE trials SET value = 'abc' WHERE number = 1",
+    "duration-text": "UPDATE trials SET duration = 'abc' WHERE number = 1",
+    "started-text": "UPDATE trials SET started = 'abc' WHERE number = 1",
+    "number-text": "UPDATE trials SET number = 'one' WHERE number = 1",
+    "info-not-json": "UPDATE trials SET info = '{' WHERE number = 1",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_trial_is_one_store_error_naming_the_file_and_the_row(tmp_path, damage):
+    path = str(_good_store(tmp_path / "runs.sqlite"))
+    _damage(path, DAMAGE[damage])
+    failures = 0
+    for doing, read in _reads(path):
+        try:
+            read()
+        except spacedsl.StoreError as exc:
+            failures += 1
+            assert path in str(exc) and ("trial 1 " in str(exc) or "number 'one'" in str(exc)), (doing, str(exc))
+    assert failures, "the damage went unnoticed"
+
+
+def test_a_damaged_study_row_is_a_store_error(tmp_path):
+    path = str(_good_store(tmp_path / "runs.sqlite"))
+    _damage(path, "UPDATE studies SET created = 'abc'")
+    with pytest.raises(spacedsl.StoreError) as info:
+        with spacedsl.Store(path, readonly=True) as store:
+            store.studies()
+    assert path in str(info.value) and "study 's'" in str(info.value)
+
+
+RECURSIVE = ("CREATE VIEW trials AS WITH RECURSIVE r(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM r) "
+             "SELECT 's' AS study, n AS number, '{}' AS params, NULL AS value, 'complete' AS state, NULL AS error, "
+             "0 AS started, NULL AS finished, NULL AS duration, NULL AS seed, NULL AS worker, NULL AS info, "
+             "NULL AS heartbeat FROM r")
+
+
+@pytest.mark.parametrize("sql", [
+    ("DROP TABLE trials", RECURSIVE),
+    ("DROP TABLE studies", "CREATE VIEW studies AS SELECT 1 AS name"),
+    ("DROP TABLE trials", "CREATE TABLE trials (study TEXT, number INTEGER)"),
+    ("CREATE TRIGGER t AFTER INSERT ON trials BEGIN DELETE FROM studies; END",),
+], ids=["recursive-view", "view-studies", "foreign-trials", "trigger"])
+def test_a_store_whose_schema_is_not_ours_is_refused_before_it_is_queried(tmp_path, sql):
+    path = str(_good_store(tmp_path / "runs.sqlite"))
+    _damage(path, *sql)
+    for readonly in (False, True):
+        with pytest.raises(spacedsl.StoreError) as info:
+            spacedsl.Store(path, readonly=readonly)
+        assert path in str(info.value) and "not a spacedsl store" in str(info.value)
+
+
+def test_byte_flips_end_in_a_store_error_or_in_data(tmp_path):
+    good = _good_store(tmp_path / "good.sqlite").read_bytes()
+    rng = np.random.default_rng(0)
+    for k in range(40):
+        data = bytearray(good)
+        for i in rng.integers(0, len(data), size=200 if k % 2 else 5):
+            data[i] = rng.integers(0, 256)
+        path = tmp_path / f"flipped{k}.sqlite"
+        path.write_bytes(bytes(data))
+        for doing, read in _reads(str(path)):
+            try:
+                read()
+            except spacedsl.StoreError as exc:
+                assert str(path) in str(exc), (k, doing, str(exc))
+
+
+def test_cli_listings_of_a_damaged_store_are_one_line(tmp_path):
+    import subprocess
+    import sys
+    path = str(_good_store(tmp_path / "runs.sqlite"))
+    _damage(path, DAMAGE["params-deep"])
+    for command in (["studies", path], ["trials", path]):
+        run = subprocess.run([sys.executable, "-m", "spacedsl", *command], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2 and "Traceback" not in run.stderr and path in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
