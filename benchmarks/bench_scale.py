@@ -61,7 +61,7 @@ if _ROOT not in sys.path:
 import numpy as np  # noqa: E402
 
 import spacedsl  # noqa: E402
-from spacedsl.strategy import config_key  # noqa: E402
+from spacedsl.strategies import config_key  # noqa: E402
 
 STORE_SPACE = 'x ~ uniform(0, 1)\ny in 1..10\nz in ["a", "b", "c"]\n'
 SLEEP_SPACE = "x ~ uniform(0, 1)\ny in 1..10\n"

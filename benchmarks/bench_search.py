@@ -54,8 +54,8 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 
-from spacedsl.search import SearchResult, search  # noqa: E402
-from spacedsl.sklearn import SpaceSearchCV  # noqa: E402
+from spacedsl.running.search import SearchResult, search  # noqa: E402
+from spacedsl.running.sklearn import SpaceSearchCV  # noqa: E402
 
 SPACE = "n_estimators in [10, 50, 100, 200]\nmax_depth in [3, 10, 20, 40]\n"
 GRID = {"n_estimators": [10, 50, 100, 200], "max_depth": [3, 10, 20, 40]}

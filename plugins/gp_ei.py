@@ -54,13 +54,16 @@ polished by L-BFGS-B; 5), ``warp`` (``"power"`` or ``"none"``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
-from spacedsl import _gp  # its modules that need scipy are imported by GPEI(), not here (see __init__)
+from spacedsl._gp import acqf, gp, optim  # they import scipy on first use, not here
+from spacedsl._gp import warp as warping  # (the option is called warp)
 from spacedsl._gp.search_space import Encoding, config_key
 from spacedsl.hookspecs import hookimpl
+from spacedsl.strategies import Strategy
 
 try:  # a dependency of scikit-learn, so normally present
     from threadpoolctl import ThreadpoolController
@@ -74,7 +77,7 @@ SOBOL_CHUNK = 16
 PRIOR_MEAN_QUANTILE = 0.75  # the GP's prior mean: this quantile of the warped losses (module docstring)
 
 
-class GPEI:
+class GPEI(Strategy):
     """Gaussian-process expected improvement, ask/tell.
 
     Args:
@@ -93,23 +96,14 @@ class GPEI:
             names = ", ".join(map(repr, sorted(options)))
             raise TypeError(f"gp-ei got unknown option(s) {names}; known: n_startup, n_candidates, n_local, "
                             "n_starts, warp")
-        if isinstance(space, str):
-            import spacedsl
-            space = spacedsl.parse(space)
-        # Imported on first use rather than with this module: every command that loads the plugins
-        # imports it, and these modules bring scipy.optimize and scipy.stats (half a second).
-        import spacedsl._gp.acqf
-        import spacedsl._gp.gp
-        import spacedsl._gp.optim
-        import spacedsl._gp.warp  # noqa: F401
-        if warp not in _gp.warp.WARPS:
+        if warp not in warping.WARPS:
             raise ValueError(f"gp-ei: warp must be 'power' or 'none', got {warp!r}")
         for name, value, least in (("n_candidates", n_candidates, 1), ("n_local", n_local, 0),
                                    ("n_starts", n_starts, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"gp-ei: {name} must be an integer >= {least}, got {value!r}")
-        self.space = space
-        self._enc = Encoding(space)
+        super().__init__(space, seed)
+        self._enc = Encoding(self.space)
         d = self._enc.d
         if n_startup is None:
             n_startup = max(5, d + 1)
@@ -117,16 +111,14 @@ class GPEI:
             raise ValueError(f"gp-ei: n_startup must be a non-negative integer, got {n_startup!r}")
         self.n_startup = n_startup
         self._warp = warp
-        self._rng = np.random.default_rng(seed)
-        self._prior = _gp.gp.Prior(d)
-        self._maximiser = _gp.optim.Maximiser(self._enc, n_candidates=n_candidates, n_local=n_local,
+        self._prior = gp.Prior(d)
+        self._maximiser = optim.Maximiser(self._enc, n_candidates=n_candidates, n_local=n_local,
                                           n_starts=n_starts)
         self._X = []               # canonical rows of told configurations
         self._losses = []          # their losses (None: failed)
         self._seen = set()         # keys of every configuration asked or told
         self._pending = {}         # key -> canonical row, asked but not told
         self._theta = None         # last fitted hyperparameters (warm start)
-        self._defaults_done = False
         self._sobol = None
         self._sobol_buf = np.zeros((0, d))
         self._pool = None          # (keys, X, active) of a small finite space, built on demand
@@ -137,16 +129,20 @@ class GPEI:
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
         with _one_blas_thread():
-            return self._ask(int(n))
+            return super().ask(int(n))  # the defaults first (`Strategy.ask`), then `propose`
 
-    def _ask(self, n):
+    def first(self):
+        """The defaults' configuration (see `Strategy.first`), unless it was already asked or told."""
+        config = self.space.default_configuration(seed=int(self.rng.integers(2**32)))
+        if config is None or self._key(config) in self._seen:
+            return None
+        return self._asked(config)
+
+    def propose(self, n):
         out, model = [], None
         while len(out) < n:
             config = None
-            if not self._defaults_done:
-                self._defaults_done = True
-                config = self._default()
-            if config is None and self._use_model():
+            if self._use_model():
                 if model is None:
                     model = self._fit()
                 config = self._propose(model)
@@ -154,11 +150,15 @@ class GPEI:
                 config = self._explore()
             if config is None:
                 break  # exhausted
-            key = self._key(config)
-            self._seen.add(key)
-            self._pending[key] = self._enc.encode([config])[0]
-            out.append(config)
+            out.append(self._asked(config))
         return out
+
+    def _asked(self, config):
+        """Note a configuration as asked (pending until told)."""
+        key = self._key(config)
+        self._seen.add(key)
+        self._pending[key] = self._enc.encode([config])[0]
+        return config
 
     def tell(self, config, loss):
         """Record the loss of a configuration (None, NaN or inf: a failed trial)."""
@@ -193,40 +193,10 @@ class GPEI:
         return None
 
     # --------------------------------------------------------------- start
-    def _default(self):
-        space = self.space
-        maker = getattr(space, "default_configuration", None)
-        seed = int(self._rng.integers(2**32))
-        if callable(maker):
-            config = maker(seed=seed)
-        else:
-            config = self._default_fallback(seed)
-        if config is None or self._key(config) in self._seen:
-            return None
-        return config
-
-    def _default_fallback(self, seed):
-        """Every default given, the rest drawn (until `Space.default_configuration` exists)."""
-        defaults = self.space.defaults
-        if not defaults or self._enc.d == 0:
-            return None
-        enc, rng = self._enc, np.random.default_rng(seed)
-        raw = np.asarray(self.space.to_unit([defaults]), dtype=float)[0]
-        have = ~np.isnan(raw)
-        fixed = enc.encode([defaults])[0]
-        for _ in range(100):
-            u = rng.random((16, enc.d))
-            u[:, have] = fixed[have]
-            X, feasible = enc.canonical(u)
-            for row in X[feasible]:
-                config = enc.decode(row)[0]
-                if all(config.get(k, v) == v for k, v in defaults.items()):
-                    return config
-        return None
-
     def _next_sobol(self, m):
         if self._sobol is None:
-            self._sobol = _gp.optim.qmc.Sobol(self._enc.d, scramble=True, seed=self._rng)
+            from scipy.stats import qmc
+            self._sobol = qmc.Sobol(self._enc.d, scramble=True, seed=self.rng)
             self._sobol_drawn = 0
         while len(self._sobol_buf) < m:
             k = max(self._sobol_drawn, 32)
@@ -248,14 +218,14 @@ class GPEI:
                 if config is not None:
                     return config
         try:
-            config = self._fresh(self.space.sample(256, seed=int(self._rng.integers(2**32))))
+            config = self._fresh(self.space.sample(256, seed=int(self.rng.integers(2**32))))
         except ValueError:  # constraints accept almost nothing
             config = None
         if config is None and self._pool_ready():
             keys, X, _ = self._pool
             unseen = [i for i, k in enumerate(keys) if k not in self._seen]
             if unseen:
-                config = enc.decode(X[unseen[int(self._rng.integers(len(unseen)))]])[0]
+                config = enc.decode(X[unseen[int(self.rng.integers(len(unseen)))]])[0]
         return config
 
     def _pool_ready(self):
@@ -275,10 +245,10 @@ class GPEI:
         ok = self._finite_losses()
         worst = max(ok)
         y_raw = np.array([worst if v is None else v for v in self._losses])
-        y = _gp.warp.transform(y_raw, self._warp)
+        y = warping.transform(y_raw, self._warp)
         y = y - np.quantile(y, PRIOR_MEAN_QUANTILE)  # the model's zero mean: a pessimistic prior
         X = np.array(self._X)
-        hyper = _gp.gp.fit(X, y, self._enc.categorical, self._prior, start=self._theta)
+        hyper = gp.fit(X, y, self._enc.categorical, self._prior, start=self._theta)
         self._theta = hyper.theta
         succeeded = np.array([v is not None for v in self._losses])
         best = float(np.min(y[succeeded]))
@@ -290,14 +260,14 @@ class GPEI:
         X, y, hyper, best, centres = model
         enc = self._enc
         try:
-            posterior = _gp.gp.Posterior(X, y, hyper, enc.categorical)
+            posterior = gp.Posterior(X, y, hyper, enc.categorical)
             if self._pending:  # Kriging believer: each pending point "returns" the model's own mean
                 P = np.array(list(self._pending.values()))
-                posterior = _gp.gp.Posterior(np.vstack([X, P]), np.concatenate([y, posterior.predict(P)[0]]),
+                posterior = gp.Posterior(np.vstack([X, P]), np.concatenate([y, posterior.predict(P)[0]]),
                                          hyper, enc.categorical)
         except np.linalg.LinAlgError:
             return None
-        acquisition = _gp.acqf.LogEI(posterior, best)
+        acquisition = acqf.LogEI(posterior, best)
         pool = None
         if self._pool_ready():
             keys, PX, PA = self._pool
@@ -305,7 +275,7 @@ class GPEI:
             if not unseen.any():
                 return None
             pool = (PX[unseen], PA[unseen])
-        points, _ = self._maximiser.maximise(acquisition, self._rng, centres, pool=pool,
+        points, _ = self._maximiser.maximise(acquisition, self.rng, centres, pool=pool,
                                              lengthscales=hyper.lengthscales)
         for start in range(0, min(len(points), 256), 16):
             config = self._fresh(enc.decode(points[start:start + 16]))
@@ -323,7 +293,6 @@ def _one_blas_thread():
     300 observations here with the default thread count)."""
     global _controller
     if ThreadpoolController is None:
-        import contextlib
         return contextlib.nullcontext()
     if _controller is None:
         _controller = ThreadpoolController()

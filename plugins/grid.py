@@ -3,7 +3,7 @@
 import itertools
 
 from spacedsl.hookspecs import hookimpl
-from spacedsl.strategy import Strategy
+from spacedsl.strategies import Strategy
 
 
 class GridSearch(Strategy):
@@ -14,6 +14,10 @@ class GridSearch(Strategy):
         shuffle: visit the grid in a seeded random order (materialises it).
     """
 
+    adaptive = False      # the grid ignores results: asked for many at once
+    keeps_order = True    # a resumed grid goes on where it stopped
+    defaults_first = False  # the grid keeps its order; defaults are not tried first
+
     def __init__(self, space, seed=None, resolution=5, shuffle=False):
         super().__init__(space, seed)
         grid = self.space.grid(resolution=resolution)
@@ -22,7 +26,6 @@ class GridSearch(Strategy):
             self.rng.shuffle(grid)
             grid = iter(grid)
         self._grid = grid
-        self._first = False  # the grid keeps its order; defaults are not tried first
 
     def propose(self, n):
         return list(itertools.islice(self._grid, n))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spacedsl.evaluation import SplitEvaluator, check_fraction, is_stratified
+from spacedsl.evaluators import SplitEvaluator, check_fraction, is_stratified
 from spacedsl.hookspecs import hookimpl
 
 

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from spacedsl.evaluation import SplitEvaluator, is_stratified
+from spacedsl.evaluators import SplitEvaluator, is_stratified
 from spacedsl.hookspecs import hookimpl
 
 

@@ -10,13 +10,15 @@ import warnings
 import numpy as np
 
 from spacedsl.hookspecs import hookimpl
-from spacedsl.strategy import Strategy
+from spacedsl.strategies import Strategy
 
 MAX_SKIP_FACTOR = 1000
 
 
 class Sobol(Strategy):
     """Scrambled Sobol sequence (scipy.stats.qmc) through the unit-cube mapping."""
+
+    adaptive = False
 
     def __init__(self, space, seed=None):
         from scipy.stats import qmc  # here, not at module import: every command loads the plugins

@@ -8,39 +8,25 @@
 
 from __future__ import annotations
 
-import os
-
-from .dump import dumps
-from .errors import DSLError, DSLSemanticError, DSLSyntaxError
+from .formats import ConversionError, convert
 from .hookspecs import hookimpl
-from .minimize import MinimizeResult, minimize
-from .parser import parse_statements
+from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
+from .language.printer import dumps
 from .plugins import PluginError
-from .search import SearchResult, search
-from .space import Space
-from .store import Store, StoreError
-from .trials import Trial
+from .running.minimize import MinimizeResult, minimize
+from .running.search import SearchResult, search
+from .space import Space, load, parse
+from .space.tree import walk
+from .storage import Store, StoreError, Trial
 
-__all__ = ["DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError", "SearchResult",
-           "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "dumps", "hookimpl", "load", "minimize", "parse", "search"]
+__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError",
+           "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl", "load",
+           "minimize", "parse", "search", "walk"]
 __version__ = "0.1.0"
-
-
-def parse(text, filename="<string>"):
-    """Parse and check space text; raises `DSLError` (with file, line and column) on bad input."""
-    statements, source = parse_statements(text, filename)
-    return Space.from_statements(statements, source)
 
 
 def __getattr__(name):
     if name == "SpaceSearchCV":  # imported on first use, so `import spacedsl` stays light
-        from .sklearn import SpaceSearchCV
+        from .running.sklearn import SpaceSearchCV
         return SpaceSearchCV
     raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
-
-
-def load(path):
-    """Read, parse and check a ``.space`` file (str or os.PathLike)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    return parse(data, filename=os.fspath(path))

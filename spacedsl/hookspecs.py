@@ -14,7 +14,11 @@ hookimpl = pluggy.HookimplMarker("spacedsl")
 
 @hookspec
 def spacedsl_strategies():
-    """Return ``{name: factory}``; ``factory(space, seed=None, **options)`` has ``ask(n)`` and ``tell(config, loss)``."""
+    """Return ``{name: factory}``; ``factory(space, seed=None, **options)`` has ``ask(n)`` and ``tell(config, loss)``.
+
+    A name ending in ``:`` is a family: ``{"optuna:": family}``, where ``family(rest)`` returns the
+    factory of the strategy ``optuna:rest`` (or raises `spacedsl.PluginError`).
+    """
 
 
 @hookspec
@@ -26,3 +30,9 @@ def spacedsl_evaluators():
 @hookspec
 def spacedsl_distributions():
     """Return ``{name: factory}``; the factory's signature is what ``.space`` files are checked against."""
+
+
+@hookspec
+def spacedsl_formats():
+    """Return ``{name: format}``; a format has any of ``dumps``, ``loads``, ``to_native``, ``from_native``
+    (see `spacedsl.formats.Format`)."""

@@ -1,56 +1,5 @@
-"""What every built-in strategy shares: the ask/tell bookkeeping and defaults first.
+"""The path the README gave third-party strategies before the layout moved: `spacedsl.strategies`."""
 
-A strategy is made by ``factory(space, seed=None, **options)`` and answers
-``ask(n)`` with up to n configurations (``[]`` when it has nothing left) and
-``tell(config, loss)`` with the loss to minimise, or None for a failed trial.
-Third-party strategies need not subclass this; it only saves work.
-"""
+from .strategies import Strategy, config_key
 
-from __future__ import annotations
-
-import numpy as np
-
-from .model import literal_key
-
-
-def config_key(config, ignore=()):
-    """A hashable key of a configuration (``1``, ``1.0`` and ``True`` stay apart); keys in ``ignore``
-    (e.g. constants) are left out."""
-    return tuple(sorted((k, literal_key(v)) for k, v in config.items() if k not in ignore))
-
-
-class Strategy:
-    """Base class: keeps the history, and proposes the space's defaults first.
-
-    Attributes:
-        space: The `Space` searched.
-        rng: The seeded numpy generator everything random draws from.
-        history: ``[(config, loss)]`` in the order told; loss is None for failed trials.
-    """
-
-    def __init__(self, space, seed=None):
-        from .space import Space, as_space
-        self.space = as_space(space)
-        assert isinstance(self.space, Space)
-        self.rng = np.random.default_rng(seed)
-        self.history = []
-        self._first = True
-
-    def ask(self, n=1):
-        """Up to n configurations; the first ever asked takes every default the space gives."""
-        out = []
-        if self._first and n > 0:
-            self._first = False
-            first = self.space.default_configuration(seed=self.rng)
-            if first is not None:
-                out.append(first)
-        if len(out) < n:
-            out += self.propose(n - len(out))
-        return out
-
-    def propose(self, n):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def tell(self, config, loss):
-        """Record the loss of a configuration (None when its trial failed)."""
-        self.history.append((dict(config), None if loss is None else float(loss)))
+__all__ = ["Strategy", "config_key"]

@@ -12,8 +12,8 @@ from sklearn.svm import SVC
 
 import spacedsl
 from spacedsl.cli import main
-from spacedsl.store import Store
-from spacedsl.trials import COMPLETE
+from spacedsl.storage import Store
+from spacedsl.storage import COMPLETE
 
 distributed = pytest.importorskip("distributed", reason="the test extra installs dask[distributed]")
 
@@ -65,7 +65,7 @@ def test_tune_with_a_scheduler_address(client, tmp_path, capsys):
 
 
 def test_tune_says_when_the_scheduler_cannot_be_reached(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("spacedsl.tune.SCHEDULER_TIMEOUT", 1)
+    monkeypatch.setattr("spacedsl.cli.tune.SCHEDULER_TIMEOUT", 1)
     space = tmp_path / "svm.space"
     space.write_text(SPACE)
     status = main(["tune", str(space), "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris",

@@ -10,9 +10,9 @@ from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
 import spacedsl
-from spacedsl.store import Store
-from spacedsl.strategy import config_key
-from spacedsl.trials import COMPLETE, FAILED, INTERRUPTED
+from spacedsl.storage import Store
+from spacedsl.strategies import config_key
+from spacedsl.storage import COMPLETE, FAILED, INTERRUPTED
 
 X, Y = load_iris(return_X_y=True)
 SPACE = "x ~ uniform(-2, 2)\ny ~ uniform(-1, 1)\n"

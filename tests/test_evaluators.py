@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from spacedsl import plugins
-from spacedsl.evaluation import Evaluation, SplitEvaluator, get_scorer
+from spacedsl.evaluators import Evaluation, SplitEvaluator, get_scorer
 
 EVALUATORS = sorted(plugins.evaluators())
 X, Y = load_iris(return_X_y=True)

@@ -13,7 +13,7 @@ import pytest
 
 import spacedsl
 from spacedsl import DSLError
-from spacedsl.parser import parse_statements
+from spacedsl.language.parser import parse_statements
 
 FILENAME = "attack.space"
 

@@ -3,8 +3,8 @@
 import pytest
 
 import spacedsl
-from spacedsl import ast
-from spacedsl.errors import DSLSyntaxError
+from spacedsl.language import ast
+from spacedsl.language.errors import DSLSyntaxError
 
 
 def stmts(text):

@@ -107,6 +107,7 @@ def test_cli_lists_plugins_with_their_package(external, capsys):
         assert main(["plugins", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {"kind": "strategy", "name": "coordinate", "package": "spacedsl-ext-demo", "version": "1.2.3"} in rows
+    assert {"kind": "format", "name": "ext-json", "package": "spacedsl-ext-demo", "version": "1.2.3"} in rows
 
 
 class Clash:
@@ -150,6 +151,16 @@ def test_unknown_strategy_suggests_the_nearest():
 def test_every_hook_is_documented():
     from spacedsl import hookspecs
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    for name in ("spacedsl_strategies", "spacedsl_evaluators", "spacedsl_distributions"):
+    for name in ("spacedsl_strategies", "spacedsl_evaluators", "spacedsl_distributions", "spacedsl_formats"):
         assert getattr(hookspecs, name).__doc__
         assert name in readme
+
+
+def test_external_package_adds_a_format(external):
+    with pytest.warns(RuntimeWarning):
+        assert "ext-json" in plugins.formats()
+    space = spacedsl.parse("x ~ uniform(0, 1)\nif x > 0.5 { y in [1, 2] }")
+    native = spacedsl.convert(space, "ext-json")
+    assert native["spacedsl"] == 1
+    assert spacedsl.convert(native, "spacedsl") == space  # found by the format's knows()
+    assert spacedsl.convert('{"spacedsl": 1, "statements": []}', "spacedsl", source="ext-json").names == ()

@@ -17,8 +17,8 @@ import time
 import pytest
 
 from spacedsl.cli import main
-from spacedsl.store import Store
-from spacedsl.trials import COMPLETE, FAILED, Trial
+from spacedsl.storage import Store
+from spacedsl.storage import COMPLETE, FAILED, Trial
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from spacedsl.store import Store
-from spacedsl.strategy import config_key
-from spacedsl.trials import COMPLETE, FAILED, INTERRUPTED
+from spacedsl.storage import Store
+from spacedsl.strategies import config_key
+from spacedsl.storage import COMPLETE, FAILED, INTERRUPTED
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 

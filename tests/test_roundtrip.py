@@ -894,7 +894,7 @@ def test_numbers_survive_dumps_exactly(number, expected, template):
 
 
 def _literals(stmt):
-    from spacedsl import ast
+    from spacedsl.language import ast
     if isinstance(stmt, ast.Constant):
         return [stmt.value]
     if isinstance(stmt, ast.Tied):

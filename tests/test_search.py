@@ -14,10 +14,10 @@ from sklearn.svm import SVC
 
 import spacedsl
 from spacedsl import hookimpl, plugins
-from spacedsl.evaluation import Evaluation
-from spacedsl.search import MAX_BATCH, SearchResult, search
-from spacedsl.strategy import Strategy
-from spacedsl.trials import Trial
+from spacedsl.evaluators import Evaluation
+from spacedsl.running.search import MAX_BATCH, SearchResult, search
+from spacedsl.strategies import Strategy
+from spacedsl.storage import Trial
 
 X, Y = load_iris(return_X_y=True)
 XR, YR = (a[:150] for a in load_diabetes(return_X_y=True))

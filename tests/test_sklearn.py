@@ -18,9 +18,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 import spacedsl
 from spacedsl import hookimpl, plugins
-from spacedsl.search import search
-from spacedsl.sklearn import SpaceSearchCV
-from spacedsl.strategy import Strategy
+from spacedsl.running.search import search
+from spacedsl.running.sklearn import SpaceSearchCV
+from spacedsl.strategies import Strategy
 
 X, Y = load_iris(return_X_y=True)
 XW, YW = load_wine(return_X_y=True)

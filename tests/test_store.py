@@ -6,9 +6,9 @@ import sqlite3
 import pytest
 
 import spacedsl
-from spacedsl.store import Store, StoreError
-from spacedsl.strategy import config_key
-from spacedsl.trials import COMPLETE, FAILED, Trial
+from spacedsl.storage import Store, StoreError
+from spacedsl.strategies import config_key
+from spacedsl.storage import COMPLETE, FAILED, Trial
 
 SPACE = """
 x ~ uniform(-2, 2)
@@ -28,7 +28,7 @@ def grid_loss(c):
 def test_round_trip(tmp_path):
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:
-        store.open_study("s", SPACE, "random")
+        store.create_or_load_study("s", SPACE, "random")
         params = {"x": 0.25, "k": True, "one": 1, "onef": 1.0, "t": (64, (1, "b")), "none": None}
         n0 = store.start_trial("s", params, seed=7)
         store.finish_trial("s", n0, 1.5, COMPLETE, duration=0.25)
@@ -115,7 +115,7 @@ def test_resume_exactly_n_no_duplicates(tmp_path, strategy, space, first, total)
 
 def _leave_running(path):
     with Store(path) as store:
-        store.open_study("s", GRID, "grid")
+        store.create_or_load_study("s", GRID, "grid")
         store.record("s", Trial(0, {"a": 1, "b": 10}, 110.0, COMPLETE))
         store.start_trial("s", {"a": 1, "b": 20})  # then the process dies
 
@@ -128,7 +128,7 @@ def test_running_trial_of_dead_process_is_failed_on_reopen(tmp_path):
     assert proc.exitcode == 0
     with Store(path) as store:
         assert [t.state for t in store.trials("s")] == [COMPLETE, "running"]
-        store.open_study("s", GRID, "grid")
+        store.create_or_load_study("s", GRID, "grid")
         done, left = store.trials("s")
     assert done.state == COMPLETE and left.state == FAILED and left.error == "interrupted"
     # resuming offers the interrupted configuration again; the budget counts finished trials only
@@ -159,7 +159,7 @@ def test_different_space_or_strategy_is_refused(tmp_path):
 
 def _writer(path, worker):
     with Store(path) as store:
-        store.open_study("p", GRID, "grid")
+        store.create_or_load_study("p", GRID, "grid")
         for i in range(50):
             number = store.start_trial("p", {"a": worker, "b": i})
             store.finish_trial("p", number, float(i), COMPLETE)
@@ -168,7 +168,7 @@ def _writer(path, worker):
 def test_eight_processes_share_one_store(tmp_path):
     path = str(tmp_path / "runs.sqlite")
     with Store(path) as store:
-        store.open_study("p", GRID, "grid")
+        store.create_or_load_study("p", GRID, "grid")
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(path, w)) for w in range(8)]
     for p in procs:
@@ -255,7 +255,7 @@ def test_read_only_store_reads_and_refuses_writes(tmp_path):
     with Store(path, readonly=True) as store:
         assert tuple(store.trials("default")) == before
         with pytest.raises(StoreError, match=r"runs.sqlite.*read-only"):
-            store.open_study("default", GRID, "grid")
+            store.create_or_load_study("default", GRID, "grid")
         with pytest.raises(StoreError, match=r"runs.sqlite.*read-only"):
             store.start_trial("default", {"a": 1, "b": 10})
     with pytest.raises(StoreError, match="missing.sqlite"):
@@ -303,12 +303,12 @@ def test_interrupt_records_the_trial_and_resume_offers_it_again(tmp_path):
 def test_running_trial_of_a_closed_store_in_this_process_is_failed_on_reopen(tmp_path):
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:
-        store.open_study("s", GRID, "grid")
+        store.create_or_load_study("s", GRID, "grid")
         store.start_trial("s", {"a": 1, "b": 10})
         other = Store(path)
-        other.open_study("s", GRID, "grid")  # the first store is still open: its trial runs on
+        other.create_or_load_study("s", GRID, "grid")  # the first store is still open: its trial runs on
         assert [t.state for t in other.trials("s")] == ["running"]
-    other.open_study("s", GRID, "grid")  # now it is closed
+    other.create_or_load_study("s", GRID, "grid")  # now it is closed
     assert [(t.state, t.error) for t in other.trials("s")] == [(FAILED, "interrupted")]
     other.close()
 
@@ -319,7 +319,7 @@ def test_resume_a_large_grid_skips_every_done_configuration(tmp_path):
     options = {"resolution": 301}
     f = lambda c: c["a"]  # noqa: E731
     with Store(path) as store:
-        store.open_study("default", space, "grid")
+        store.create_or_load_study("default", space, "grid")
         for c in list(spacedsl.parse(space).grid(resolution=301))[:250]:
             store.record("default", Trial(0, c, float(c["a"]), COMPLETE))
     result = spacedsl.minimize(f, space, strategy="grid", n_trials=252, storage=path,
@@ -382,12 +382,12 @@ def test_a_file_the_system_will_not_let_us_write_is_a_store_error(tmp_path, monk
 def test_heartbeats_keep_a_live_trial_and_a_stale_one_is_failed(tmp_path, monkeypatch):
     import time
 
-    import spacedsl.store as store_module
+    import spacedsl.storage.sqlite as store_module
 
     monkeypatch.setattr(store_module, "HEARTBEAT", 0.05)
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:
-        store.open_study("s", GRID, "grid")
+        store.create_or_load_study("s", GRID, "grid")
         number = store.start_trial("s", {"a": 1, "b": 10})
         (started,) = [r["heartbeat"] for r in store.trial_rows("s")]
         time.sleep(0.4)
@@ -400,7 +400,7 @@ def test_heartbeats_keep_a_live_trial_and_a_stale_one_is_failed(tmp_path, monkey
             store._conn.execute("INSERT INTO trials (study, number, params, state, started, worker, heartbeat)"
                                 " VALUES ('s', ?, '{}', 'running', ?, 'elsewhere:4242:token', ?)", (n, beat, beat))
     with Store(path) as store:
-        store.open_study("s", GRID, "grid")
+        store.create_or_load_study("s", GRID, "grid")
         assert [(t.state, t.error) for t in store.trials("s")] == [
             (COMPLETE, None), ("running", None), (FAILED, "interrupted")]
 

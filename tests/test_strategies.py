@@ -1,5 +1,6 @@
 """Contract tests run over every registered strategy, and `minimize`."""
 
+import importlib.util
 import math
 
 import pytest
@@ -23,7 +24,11 @@ where C * n <= 2000
 seed = 7
 """
 
-STRATEGIES = sorted(plugins.strategies())
+# Families ("optuna:") are not strategies themselves: their members are, and the Optuna samplers
+# that take any space run the whole contract (CmaEsSampler needs the cmaes package).
+OPTUNA = [f"optuna:{name}" for name in ("TPESampler", "RandomSampler", "NSGAIISampler", "CmaEsSampler")
+          if importlib.util.find_spec("optuna") and (name != "CmaEsSampler" or importlib.util.find_spec("cmaes"))]
+STRATEGIES = sorted(name for name in plugins.strategies() if not name.endswith(":")) + OPTUNA
 
 
 def loss(config):
@@ -83,7 +88,7 @@ def test_ask_returns_at_most_n(name):
     assert strategy.ask(0) == []
 
 
-@pytest.mark.parametrize("name", [s for s in STRATEGIES if s in ("random", "sobol", "gp-ei")])
+@pytest.mark.parametrize("name", [s for s in STRATEGIES if s in ("random", "sobol", "gp-ei") or s in OPTUNA])
 def test_defaults_come_first(name):
     space = spacedsl.parse('k in ["a", "b"] = "b"\nx ~ uniform(0, 1) = 0.25\ny ~ uniform(0, 1)')
     first = plugins.strategy(name)(space, seed=0).ask(1)[0]

@@ -1,4 +1,4 @@
-"""`spacedsl tune`, run in-process through a small argparse harness around `spacedsl.tune.add_parser`
+"""`spacedsl tune`, run in-process through a small argparse harness around `spacedsl.cli.tune.add_parser`
 (and through `spacedsl.cli.main` once the subcommand is wired in)."""
 
 import argparse
@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 from sklearn.svm import SVC
 
-from spacedsl import cli
-from spacedsl.search import search
-from spacedsl.tune import Progress, add_parser, load_data, load_estimator
+from spacedsl.cli import app as cli
+from spacedsl.running.search import search
+from spacedsl.cli.console import Progress
+from spacedsl.cli.data import load_data
+from spacedsl.cli.estimators import load_estimator
+from spacedsl.cli.tune import add_parser
 
 SVM = "C ~ loguniform(1e-2, 1e2)\nkernel in ['linear', 'rbf']\n"
 FAST = ["--strategy", "sobol", "--trials", "4"]
@@ -125,7 +128,7 @@ def test_progress_is_plain_lines_when_piped(run, space_file):
 def test_progress_bar_on_a_terminal():
     stream = io.StringIO()
     progress = Progress(4, stream, tty=True)
-    from spacedsl.trials import Trial
+    from spacedsl.storage import Trial
     progress(Trial(0, {}, 0.5, "complete"))
     progress(Trial(1, {}, None, "failed", "boom"))
     progress(Trial(2, {}, 0.75, "complete"))
@@ -213,7 +216,7 @@ def test_every_trial_failing_is_status_1_with_the_first_error(run, tmp_path):
 # ------------------------------------------------------------ spacedsl.cli
 def test_through_spacedsl_cli_main(capsys, space_file, monkeypatch):
     """Wired into spacedsl.cli (added here for the test if the lead engineer has not yet)."""
-    if add_parser not in cli._SUBCOMMANDS and not any(getattr(f, "__module__", "") == "spacedsl.tune"
+    if add_parser not in cli._SUBCOMMANDS and not any(getattr(f, "__module__", "") == "spacedsl.cli.tune"
                                                        for f in cli._SUBCOMMANDS):
         monkeypatch.setattr(cli, "_SUBCOMMANDS", cli._SUBCOMMANDS + (add_parser,))
     status = cli.main(["tune", space_file, "--estimator", "sklearn.svm.SVC", "--data", "builtin:iris", "--json",
@@ -265,7 +268,7 @@ def test_ctrl_c_keeps_the_finished_trials_and_says_how_to_resume(tmp_path):
     import sys
     import time
 
-    from spacedsl.store import Store
+    from spacedsl.storage import Store
 
     space = tmp_path / "rf.space"
     space.write_text("n_estimators in [30, 60]\nmax_depth in [2, 4, 8]\nmin_samples_leaf: int ~ uniform(1, 10)\n")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erfcx, log_ndtr, ndtr
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -32,6 +31,7 @@ MIN_VARIANCE = 1e-12
 
 def log_h(z):
     """``log(z * Phi(z) + phi(z))``, accurate for every finite z."""
+    from scipy.special import erfcx, ndtr
     z = np.asarray(z, dtype=float)
     out = np.empty_like(z)
     mid = z > -1.0
@@ -50,6 +50,7 @@ def log_h(z):
 
 def log_ei(mean, var, best, grad=False):
     """log EI of a loss below ``best`` and, with ``grad``, its derivatives in mean and var."""
+    from scipy.special import log_ndtr
     var = np.maximum(var, MIN_VARIANCE)
     sigma = np.sqrt(var)
     z = (best - mean) / sigma

@@ -31,8 +31,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 
 from .kernel import cross_r2, matern52, matern52_and_slope, pairwise_deltas
 
@@ -120,6 +118,7 @@ def bounds(d):
 
 def _cholesky(K):
     """Lower Cholesky factor, adding jitter to the diagonal if K is not numerically PD."""
+    import scipy.linalg
     jitter = 0.0
     for _ in range(6):
         try:
@@ -133,6 +132,7 @@ def _cholesky(K):
 
 def log_marginal_likelihood(theta, deltas, y, with_grad=True):
     """log p(y | theta) and its gradient; ``deltas`` from `kernel.pairwise_deltas`."""
+    import scipy.linalg
     n, _, d = deltas.shape
     hyper = Hyper(theta)
     inv = hyper.inv_sq_ls
@@ -163,6 +163,7 @@ def fit(X, y, categorical, prior, start=None, maxiter=200):
     Starts from ``start`` (the previous fit) when given; falls back to the prior's
     neutral point if that start fails, and to the best point found otherwise.
     """
+    import scipy.optimize
     n, d = X.shape
     deltas = pairwise_deltas(X, categorical)
     box = bounds(d)
@@ -205,6 +206,7 @@ class Posterior:
     """
 
     def __init__(self, X, y, hyper, categorical):
+        import scipy.linalg
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.hyper = hyper
@@ -221,6 +223,7 @@ class Posterior:
         With ``grad=True`` also their gradients with respect to every ordered
         (non-categorical) coordinate, as (m, d) arrays (zero in categorical columns).
         """
+        import scipy.linalg
         Xq = np.asarray(Xq, dtype=float)
         s = self.hyper.signal
         r2 = cross_r2(Xq, self.X, self._inv, self.categorical)

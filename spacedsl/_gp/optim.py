@@ -33,8 +33,6 @@ first, so a caller can skip duplicates and take the next.
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
-from scipy.stats import qmc
 
 from .search_space import CATEGORICAL, INT, ORDINAL
 
@@ -43,6 +41,7 @@ MAX_LABELS_TRIED = 32
 
 def sobol(d, n, rng):
     """n scrambled Sobol points in [0, 1]^d (n need not be a power of two)."""
+    from scipy.stats import qmc
     if d == 0:
         return np.zeros((n, 0))
     m = max(int(np.ceil(np.log2(max(n, 1)))), 0)
@@ -138,6 +137,7 @@ class Maximiser:
 
     # ----------------------------------------------------- continuous part
     def _refine(self, acq, S, A, V, lengthscales):
+        import scipy.optimize
         enc = self.enc
         cont = enc.continuous
         ls = np.ones(len(cont)) if lengthscales is None else np.clip(lengthscales[cont], 1e-3, 1e3)

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import decode as _decode  # the space's engine: activity and constraints in one pass
-from ..strategy import config_key  # noqa: F401 - re-exported for the strategy
+from ..strategies.base import config_key  # noqa: F401 - re-exported for the strategy
 
 FILL_ORDERED = 0.5
 FILL_CATEGORICAL = -1.0
@@ -50,7 +49,6 @@ class Encoding:
 
     def __init__(self, space):
         self.space = space
-        self._model = getattr(space, "_model", None)
         dims = space.dimensions
         self.d = len(dims)
         self.kinds = [dim.model_kind for dim in dims]
@@ -63,7 +61,7 @@ class Encoding:
         self.discrete = np.array([j for j, k in enumerate(self.kinds) if k != FLOAT and (k != INT or self.lattice[j])],
                                  dtype=np.int64)
         self.conditional = any(getattr(dim, "guards", ()) for dim in dims)
-        self.constrained = bool(getattr(self._model, "constraints", True))
+        self.constrained = space.constrained
         self.fill = np.where(self.categorical, FILL_CATEGORICAL, FILL_ORDERED)
         self.constants = frozenset(space.constants)
         if self.d and all(self.sizes > 0):
@@ -148,17 +146,9 @@ class Encoding:
         active = np.ones(X.shape, dtype=bool)
         feasible = np.ones(n, dtype=bool)
         if self.d and (self.conditional or (feasibility and self.constrained)):
-            if self._model is not None:
-                batch = _decode(self._model, X)
-                for j in range(self.d):
-                    if batch.active[j] is not None:
-                        active[:, j] = batch.active[j]
-                if feasibility:
-                    feasible = np.asarray(batch.feasible(), dtype=bool)
-            else:  # public-API fallback: the round trip marks inactive parameters with NaN
-                if feasibility:
-                    feasible = np.asarray(self.space.feasible_unit(X), dtype=bool)
-                active = ~np.isnan(self.space.to_unit(self.space.from_unit(X)))
+            active, mask = self.space.activity_unit(X)  # activity and constraints in one pass
+            if feasibility:
+                feasible = mask
             X[~active] = np.broadcast_to(self.fill, X.shape)[~active]
         return (X, feasible, active) if with_active else (X, feasible)
 

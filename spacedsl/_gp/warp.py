@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.stats
 
 WARPS = ("power", "none")
 
@@ -30,6 +29,7 @@ def _standardise(y):
 
 def transform(y, warp="power"):
     """Warped, standardised copy of the losses y (1-D, finite)."""
+    import scipy.stats
     y = np.asarray(y, dtype=float)
     z = _standardise(y)
     if warp == "none" or len(y) < 3 or np.ptp(z) == 0:

@@ -1,9 +1,11 @@
-"""A third-party plugin: one strategy and one distribution."""
+"""A third-party plugin: one strategy, one distribution and one format."""
+
+import json
 
 import numpy as np
 import scipy.stats
 
-from spacedsl import hookimpl
+from spacedsl import Space, hookimpl
 
 
 class CoordinateStrategy:
@@ -42,3 +44,27 @@ def spacedsl_strategies():
 @hookimpl
 def spacedsl_distributions():
     return {"triangular": triangular}
+
+
+class JSONFormat:
+    """A format: the space as the JSON of `Space.to_dict`."""
+
+    def dumps(self, space, *, lossy=False):
+        return json.dumps(space.to_dict())
+
+    def loads(self, text, *, lossy=False):
+        return Space.from_dict(json.loads(text))
+
+    def to_native(self, space, *, lossy=False):
+        return space.to_dict()
+
+    def from_native(self, obj, *, lossy=False):
+        return Space.from_dict(obj)
+
+    def knows(self, obj):
+        return isinstance(obj, dict) and obj.get("spacedsl") == 1
+
+
+@hookimpl
+def spacedsl_formats():
+    return {"ext-json": JSONFormat()}

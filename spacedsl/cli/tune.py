@@ -1,0 +1,294 @@
+"""``spacedsl tune``: search a space for a scikit-learn estimator from the command line.
+
+    spacedsl tune rf.space --estimator sklearn.ensemble.RandomForestClassifier \\
+        --data builtin:digits --strategy gp-ei --trials 30
+
+It is `spacedsl.search` with its arguments on the command line, so the same
+arguments and seed give the same result as the Python call. Decisions:
+
+* ``--test-size`` defaults to 0.2: the command reports a test score, and the
+  test set is held out before the search and never steers it. ``--test-size 0``
+  holds nothing out (no test score is claimed).
+* When the estimator has a ``random_state`` that is None and the space does not
+  set it, ``tune`` sets it to ``--seed``, so the same command gives the same
+  numbers. (The Python API leaves the estimator as you built it.)
+* Data: ``builtin:NAME`` is one of scikit-learn's bundled datasets, as a table
+  of its feature columns and a ``target`` column (``--target`` defaults to
+  ``target`` and may name a feature column instead). A CSV file needs a header
+  row; ``--target`` names the column to predict and every other column is a
+  numeric feature (empty cells, ``NA`` and ``nan`` are NaN). The target may be
+  numbers or labels. It is read with the standard ``csv`` module: no pandas.
+* Bad input — a missing or unreadable file, an unknown column, a non-numeric
+  feature, an estimator path that does not import, a space parameter the
+  estimator does not take (checked against ``get_params()`` before any fit), an
+  unknown scoring, strategy or evaluator — is one line on stderr and exit
+  status 2; an error in the space file is printed compiler-style with status 1
+  (as ``spacedsl check``); a search whose every trial failed is status 1.
+* ``--storage FILE`` keeps every trial in a SQLite file, in the study
+  ``--study`` (default: the space file's name without its suffix), and the same
+  command again resumes it; Ctrl-C stops after recording what finished and says
+  how to resume (status 130). A study made with another space or strategy is
+  refused (status 2) with the ``--new-study`` way out.
+* ``--jobs J`` runs J trials at once in local worker processes;
+  ``--scheduler tcp://HOST:8786`` runs them on a Dask cluster (``pip install
+  'spacedsl[dask]'``); this process keeps the store and the strategy.
+* Progress goes to stderr: a bar redrawn with ``\\r`` on a terminal (trials,
+  best score so far, elapsed and estimated remaining time), one plain line a
+  trial otherwise, nothing with ``--quiet``. The result goes to stdout: a
+  table, or one JSON object with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from .. import plugins
+from ..evaluators import get_scorer
+from ..language.errors import DSLError
+from ..plugins import PluginError
+from ..running.loop import study_for_file
+from ..running.search import check_params, search
+from ..space import load
+from ..storage import StoreError, open_storage, open_study
+from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
+from .data import BUILTIN_DATASETS, load_data
+from .estimators import load_estimator
+
+SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
+
+
+# ------------------------------------------------------------------ argparse
+def _test_size(text):
+    """A fraction in [0, 1) or a whole number of samples; 0 means no test set."""
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a fraction or a number of samples, got {text!r}") from None
+        if not 0.0 <= value < 1.0:
+            raise argparse.ArgumentTypeError(f"a fraction must be at least 0 and below 1, got {text}")
+        return value or None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value or None
+
+
+def add_parser(subparsers):
+    """Register ``tune`` on an argparse subparsers object; the parsed arguments' ``func`` runs it."""
+    p = subparsers.add_parser(
+        "tune", help="tune a scikit-learn estimator over a space",
+        description="Search the space in FILE for the best configuration of a scikit-learn estimator on "
+                    "a dataset: a test set is held out first, every configuration is scored by "
+                    "cross-validation on the rest, and the best is refit and scored once on the test set.")
+    p.add_argument("file", metavar="FILE", help="space file")
+    p.add_argument("--estimator", required=True, metavar="DOTTED.PATH",
+                   help="the estimator class, e.g. sklearn.ensemble.RandomForestClassifier")
+    p.add_argument("--data", required=True, metavar="CSV|builtin:NAME",
+                   help="a CSV file with a header row, or builtin:NAME for one of scikit-learn's datasets "
+                        f"({', '.join(BUILTIN_DATASETS)})")
+    p.add_argument("--target", metavar="COL",
+                   help="the column to predict (required for a CSV; 'target' for builtin data)")
+    p.add_argument("--scoring", metavar="NAME",
+                   help="a scikit-learn scorer name, e.g. accuracy, f1_macro, neg_mean_squared_error "
+                        "(default: the estimator's score: accuracy or R²)")
+    p.add_argument("--strategy", default="gp-ei", metavar="S", help="search strategy (default: gp-ei)")
+    p.add_argument("--evaluator", default="kfold", metavar="E", help="evaluator (default: kfold)")
+    p.add_argument("--trials", type=positive_int, default=50, metavar="N",
+                   help="number of configurations to try (default: 50)")
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
+                   help="seeds the test split, the folds, the strategy and an unset random_state of the "
+                        "estimator (default: 0)")
+    p.add_argument("--test-size", type=_test_size, default=0.2, metavar="F",
+                   help="fraction (or number of samples) held out as the test set; 0 for none (default: 0.2)")
+    p.add_argument("--jobs", type=jobs, default=1, metavar="J",
+                   help="parallel workers (-1: every core); results do not depend on it (default: 1)")
+    p.add_argument("--storage", metavar="DB",
+                   help="a SQLite file that keeps every trial; the same command again resumes the search")
+    p.add_argument("--study", metavar="NAME",
+                   help="the study's name in the storage (default: the space file's name without its suffix)")
+    p.add_argument("--new-study", action="store_true",
+                   help="replace a study of that name made with another space or strategy (drops its trials)")
+    p.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                   help="start no trial after this many seconds (running ones finish)")
+    p.add_argument("--trial-timeout", type=seconds, metavar="SECONDS",
+                   help="fail a trial that runs longer than this many seconds")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run trials on a Dask cluster, e.g. tcp://HOST:8786 (needs spacedsl[dask])")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_tune)
+    return p
+
+
+# ----------------------------------------------------------------- the command
+def cmd_tune(args):
+    """Run ``spacedsl tune``; returns the exit status."""
+    try:
+        return _tune(args)
+    except InputError as exc:
+        error(str(exc))
+        return 2
+    except DSLError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except PluginError as exc:
+        error(str(exc))
+        return 2
+    except StoreError as exc:
+        error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        if args.storage is not None:
+            error(f"interrupted: the finished trials are kept in {args.storage} (study "
+                   f"{_study_name(args)!r}); run the same command again to resume")
+        else:
+            error("interrupted: the trials are lost (pass --storage FILE to keep them and resume)")
+        return 130
+
+
+def _tune(args):
+    try:
+        space = load(args.file)
+    except OSError as exc:
+        raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    estimator = load_estimator(args.estimator)
+    try:
+        check_params(estimator, space)
+    except ValueError as exc:
+        raise InputError(f"{args.file}: {exc}") from None
+    if ("random_state" in estimator.get_params(deep=False) and estimator.get_params()["random_state"] is None
+            and "random_state" not in space.names and "random_state" not in space.constants):
+        estimator.set_params(random_state=args.seed)
+    plugins.strategy(args.strategy)
+    with open_storage(args.storage) as store:  # one store for the early study check and the search
+        return _run(args, space, estimator, store)
+
+
+def _run(args, space, estimator, store):
+    earlier = 0
+    if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
+        earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
+                                                     new_study=args.new_study, maximize=True))
+    X, y, target = load_data(args.data, args.target)
+    try:
+        get_scorer(estimator, args.scoring)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    plugins.evaluator(args.evaluator)
+
+    if earlier and not args.quiet:
+        print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there",
+              file=sys.stderr)
+    progress = None if args.quiet else Progress(args.trials, sys.stderr, done=earlier)
+    started = time.perf_counter()
+    client = _dask_client(args.scheduler)
+    try:
+        result = search(estimator, space, X, y, strategy=args.strategy, evaluator=args.evaluator,
+                        n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
+                        n_jobs=args.jobs, storage=store, study=_study_name(args),
+                        executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
+                        callback=progress)
+    except (ValueError, NotImplementedError) as exc:  # options, data and split problems
+        if progress:
+            progress.close()
+        raise InputError(first_line(exc)) from None
+    except StoreError:
+        if progress:
+            progress.close()
+        raise
+    except RuntimeError as exc:  # every trial failed
+        if progress:
+            progress.close()
+        error(first_line(exc))
+        return 1
+    finally:
+        if client is not None:
+            client.close()
+    if progress:
+        progress.close()
+    seconds = time.perf_counter() - started
+    summary = {
+        "best_params": result.best_params,
+        "best_score": result.best_score,
+        "test_score": result.test_score,
+        "scoring": _scoring_name(estimator, args.scoring),
+        "estimator": args.estimator,
+        "data": args.data,
+        "target": target,
+        "strategy": args.strategy,
+        "evaluator": args.evaluator,
+        "seed": args.seed,
+        "test_size": args.test_size,
+        "n_trials": sum(t.finished for t in result.trials),  # what --trials counts
+        "n_failed": sum(t.finished and t.state != "complete" for t in result.trials),
+        "n_interrupted": sum(t.interrupted for t in result.trials),  # cut short, run again
+        "seconds": round(seconds, 3),
+        "storage": args.storage,
+        "study": _study_name(args) if args.storage is not None else None,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print_table(summary)
+    return 0
+
+
+def _study_name(args):
+    """``--study``, or the space file's name without its suffix (``rf.space`` -> ``rf``)."""
+    return study_for_file(args.file) if args.study is None else args.study
+
+
+def _dask_client(address):
+    """A ``dask.distributed.Client`` connected to ``address``, or None without --scheduler."""
+    if address is None:
+        return None
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs Dask: pip install 'spacedsl[dask]'") from None
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot connect to the Dask scheduler at {address}: {first_line(exc)} "
+                        f"(is `dask scheduler` running there, and is the port open?)") from None
+
+
+def _scoring_name(estimator, scoring):
+    if scoring is not None:
+        return scoring
+    from sklearn.base import is_classifier, is_regressor
+    return "accuracy" if is_classifier(estimator) else "r2" if is_regressor(estimator) else "score"
+
+
+# ---------------------------------------------------------------------- table
+def print_table(summary, stream=None):
+    """The human-readable result: the best configuration, CV score, test score and time."""
+    stream = stream or sys.stdout
+    params = summary["best_params"]
+    width = max([len("parameter")] + [len(k) for k in params])
+    lines = [f"{'parameter'.ljust(width)}  value"]
+    lines += [f"{name.ljust(width)}  {value_text(value)}" for name, value in params.items()]
+    lines.append("")
+    label = 12
+    cv = f"{summary['best_score']:.4f}  ({summary['scoring']}, {summary['evaluator']})"
+    lines.append(f"{'CV score'.ljust(label)}{cv}")
+    if summary["test_score"] is None:
+        lines.append(f"{'test score'.ljust(label)}-  (no test set: --test-size 0)")
+    else:
+        held = summary["test_size"]
+        held = f"{held:.0%} held out" if isinstance(held, float) else f"{held} samples held out"
+        lines.append(f"{'test score'.ljust(label)}{summary['test_score']:.4f}  ({held})")
+    notes = [f"{summary['n_failed']} failed"] if summary["n_failed"] else []
+    if summary.get("n_interrupted"):
+        notes.append(f"{summary['n_interrupted']} more interrupted and run again")
+    failed = f" ({', '.join(notes)})" if notes else ""
+    lines.append(f"{'trials'.ljust(label)}{summary['n_trials']}{failed}  ({summary['strategy']}, "
+                 f"seed {summary['seed']})")
+    lines.append(f"{'time'.ljust(label)}{summary['seconds']:.1f} s")
+    stream.write("\n".join(lines) + "\n")

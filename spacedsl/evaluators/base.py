@@ -1,0 +1,239 @@
+"""What the evaluators share: the `Evaluation` record, the scorer, and fitting and scoring one split.
+
+An evaluator is made by ``factory(seed=None, **options)`` and answers
+``evaluate(estimator, params, X, y, scoring, groups=None) -> Evaluation``.
+The built-in ones (``holdout``, ``kfold``) derive from `SplitEvaluator`: they
+only say how to split the data (``split``), and everything else — cloning,
+``set_params``, fitting, scoring, timing, catching a failed fit — is here, so
+`spacedsl.search` can also run the (configuration, split) pairs of many trials
+in one parallel batch, exactly as scikit-learn's ``GridSearchCV`` does.
+
+Third-party evaluators need not subclass `SplitEvaluator`: ``evaluate`` is the
+whole contract. Decisions, in scikit-learn's terms:
+
+* "Classifier" means what `sklearn.model_selection.check_cv` means by it:
+  ``is_classifier(estimator)`` and a binary or multiclass target. Only then is
+  a split stratified.
+* A fit (or score) that raises, or a score that is NaN or infinite, fails the
+  evaluation: the `Evaluation` carries the first error as ``"Type: message"``
+  and no score. Nothing is raised, so a search goes on (``error_score=nan``).
+* Every split is fitted on a fresh ``clone`` of the estimator; the estimator
+  passed in is never fitted or changed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import attrs
+import numpy as np
+
+from ..language.errors import did_you_mean
+
+
+@attrs.frozen
+class Evaluation:
+    """How one configuration scored.
+
+    Attributes:
+        score: Mean validation score over the splits (greater is better), or None when it failed.
+        fold_scores: The validation score of each split, in order (empty when it failed).
+        fit_times: Seconds spent fitting, per split.
+        score_times: Seconds spent scoring, per split.
+        error: ``"Type: message"`` of the first failure, else None.
+    """
+
+    score: float | None
+    fold_scores: tuple = attrs.field(converter=tuple, default=())
+    fit_times: tuple = attrs.field(converter=tuple, default=())
+    score_times: tuple = attrs.field(converter=tuple, default=())
+    error: str | None = None
+
+    @property
+    def failed(self):
+        """True when no score came out (a fit or score raised, or gave NaN or infinity)."""
+        return self.score is None
+
+    @property
+    def std(self):
+        """Standard deviation of the fold scores (0.0 for one split; None when it failed)."""
+        return None if self.failed else float(np.std(self.fold_scores))
+
+    @property
+    def fit_time(self):
+        """Seconds spent fitting, summed over the splits."""
+        return float(sum(self.fit_times))
+
+    @property
+    def score_time(self):
+        """Seconds spent scoring, summed over the splits."""
+        return float(sum(self.score_times))
+
+    @property
+    def duration(self):
+        """Seconds of work: every fit and score of every split (not wall time when run in parallel)."""
+        return self.fit_time + self.score_time
+
+
+@attrs.frozen
+class FoldResult:
+    """One split of one configuration.
+
+    Attributes:
+        score: The validation score, or None when it failed.
+        fit_time: Seconds spent fitting.
+        score_time: Seconds spent scoring.
+        error: ``"Type: message"`` when it failed, else None.
+    """
+
+    score: float | None
+    fit_time: float
+    score_time: float
+    error: str | None = None
+
+
+def error_text(exc):
+    """How a failure is recorded: ``"ValueError: the message"``."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def get_scorer(estimator, scoring):
+    """A single scikit-learn scorer from a name, a callable ``scorer(estimator, X, y)`` or None.
+
+    None means the estimator's own ``score`` method (accuracy for classifiers,
+    R² for regressors), as in scikit-learn. An unknown name is a ValueError
+    that suggests the nearest known one; several metrics (a list or dict) are
+    refused, because a search maximises one number.
+    """
+    from sklearn.metrics import check_scoring, get_scorer_names
+
+    if isinstance(scoring, str):
+        names = get_scorer_names()
+        if scoring not in names:
+            raise ValueError(f"unknown scoring {scoring!r}{did_you_mean(scoring, names)}; use a name from "
+                             "sklearn.metrics.get_scorer_names() or a callable scorer(estimator, X, y)")
+    elif scoring is not None and not callable(scoring):
+        raise ValueError(f"scoring must be one scorer name, a callable or None, got {scoring!r} "
+                         f"(of type {type(scoring).__name__}); a search maximises a single score, "
+                         "so pass one metric (SpaceSearchCV takes several, with refit='name')")
+    return check_scoring(estimator, scoring)
+
+
+def is_stratified(estimator, y):
+    """Whether splits should be stratified: a classifier with a binary or multiclass target."""
+    from sklearn.base import is_classifier
+    from sklearn.utils.multiclass import type_of_target
+
+    return y is not None and is_classifier(estimator) and type_of_target(y) in ("binary", "multiclass")
+
+
+def fit_and_score(estimator, params, X, y, train, test, scorer):
+    """Fit a clone of ``estimator`` with ``params`` on ``train`` and score it on ``test``.
+
+    Never raises for a failing fit or score: the `FoldResult` carries the error.
+    ``set_params`` itself raising (an unknown parameter) is a failure too.
+    """
+    from sklearn.base import clone
+
+    fit_time = score_time = 0.0
+    start = time.perf_counter()
+    try:
+        model = clone(estimator).set_params(**params)
+        X_train, y_train = _split(model, X, y, train)
+        X_test, y_test = _split(model, X, y, test, train)
+        if y_train is None:
+            model.fit(X_train)
+        else:
+            model.fit(X_train, y_train)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        score = scorer(model, X_test, y_test)
+        score_time = time.perf_counter() - start
+        score = _as_score(score)
+    except Exception as exc:  # the search goes on; the trial keeps its error
+        elapsed = time.perf_counter() - start
+        if fit_time:
+            score_time = elapsed
+        else:
+            fit_time = elapsed
+        return FoldResult(None, fit_time, score_time, error_text(exc))
+    return FoldResult(score, fit_time, score_time)
+
+
+def _as_score(value):
+    if isinstance(value, dict):
+        raise TypeError(f"the scorer returned a dict ({sorted(value)}); a search maximises one number")
+    score = float(value)
+    if not math.isfinite(score):
+        raise ValueError(f"the score is {score}")
+    return score
+
+
+def _split(estimator, X, y, indices, train_indices=None):
+    """Rows ``indices`` of X and y; pairwise (precomputed-kernel) estimators get the right columns too."""
+    from sklearn.utils.metaestimators import _safe_split
+
+    return _safe_split(estimator, X, y, indices, train_indices)
+
+
+def combine(folds):
+    """An `Evaluation` from the `FoldResult` of each split; the first failure fails it."""
+    folds = list(folds)
+    fit_times = [f.fit_time for f in folds]
+    score_times = [f.score_time for f in folds]
+    for fold in folds:
+        if fold.error is not None:
+            return Evaluation(None, (), fit_times, score_times, fold.error)
+    if not folds:
+        return Evaluation(None, (), (), (), "RuntimeError: the evaluator produced no split")
+    scores = [f.score for f in folds]
+    return Evaluation(float(np.mean(scores)), scores, fit_times, score_times)
+
+
+def evaluate_on_splits(estimator, params, X, y, scorer, splits):
+    """Fit and score one configuration on every ``(train, test)`` split, one after the other."""
+    return combine(fit_and_score(estimator, params, X, y, train, test, scorer) for train, test in splits)
+
+
+class SplitEvaluator:
+    """Base class of evaluators that are a fixed list of train/validation splits.
+
+    Subclasses write ``split(estimator, X, y, groups=None) -> [(train, test)]``
+    (index arrays); the splits are drawn from ``seed`` so the same seed gives the
+    same splits, and every configuration of a search is scored on the same ones.
+
+    Attributes:
+        seed: The seed of every random choice the splits make (None: fresh randomness).
+    """
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def split(self, estimator, X, y, groups=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def evaluate(self, estimator, params, X, y, scoring, groups=None):
+        """Fit and score ``params`` on every split: an `Evaluation` (failed fits included, never raised)."""
+        from sklearn.utils import indexable
+
+        X, y, groups = indexable(X, y, groups)
+        scorer = get_scorer(estimator, scoring)
+        return evaluate_on_splits(estimator, params, X, y, scorer, self.split(estimator, X, y, groups))
+
+    def __repr__(self):
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({options})"
+
+
+def check_fraction(name, value):
+    """A fraction in (0, 1) or a positive count of samples, as scikit-learn's ``test_size`` takes."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a fraction between 0 and 1 or a number of samples, got {value!r}")
+    if isinstance(value, float | np.floating):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"{name} must lie strictly between 0 and 1 (or be a whole number of samples), "
+                             f"got {value!r}")
+    elif value < 1:
+        raise ValueError(f"{name} as a number of samples must be 1 or more, got {value!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Bridges to other tools' own loops: `spacedsl.integrations.optuna` (needs ``pip install 'spacedsl[optuna]'``)."""

@@ -1,0 +1,312 @@
+"""The trial loop that `minimize` and `search` share: ask, run on workers, record, tell.
+
+One loop serves every way of running trials (`spacedsl.running.workers.Workers`: inline, a
+loky pool, any executor, a Dask client).
+
+The driver owns the strategy and the store; workers only run ``task(config)`` and send back an
+`Outcome`. Trials are asynchronous: a worker that frees up gets the next configuration at once,
+not at the end of a batch. Strategies that learn from results are asked one configuration at a
+time, when a worker is free, so every proposal knows every result back so far (``gp-ei`` treats
+the configurations asked but not told as pending); strategies that do not learn are asked for
+many at once. ``batch_size`` asks for lock-step batches instead: ask ``batch_size``, run them
+all, tell them all, ask again — slower, but the results of an adaptive strategy then do not
+depend on how fast each worker was.
+
+Timeouts: ``trial_timeout`` stops a trial that runs too long (a ``SIGALRM`` in the process that
+runs it, where that is the main thread — inline and loky workers; elsewhere, such as Dask's
+worker threads, the driver stops waiting for it and records it failed). The trial is failed with
+``TimeoutError``. ``timeout`` stops starting trials once the search has run that long; trials
+already running finish (bound them with ``trial_timeout``).
+
+A worker process that dies (a crash in C code, the OS killing it for its memory) breaks our
+pool: the pool is restarted and the trials it was running are recorded ``"interrupted"`` and run
+again, each alone, so the one whose worker dies again fails with ``WorkerError`` and the others
+complete.
+
+With a store, each trial is recorded when it starts and when it ends. Ctrl-C (and anything else
+that stops the loop) records the trials still running as failed ``"interrupted"`` before it
+propagates; a resumed search offers those configurations again.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import contextlib
+import math
+import numbers
+import os
+import time
+
+import attrs
+
+from .. import plugins
+from ..storage import open_storage, open_study
+from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, Trial
+from ..strategies.base import capability, config_key
+from .workers import Outcome, Workers, error_text, timeout_text
+
+MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
+MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
+POLL = 1.0       # seconds between checks of the trial timeouts while waiting for workers
+
+
+# ------------------------------------------------------------------ a study
+def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, storage=None, study=None,
+              new_study=False, maximize=False, n_jobs=1, executor=None, batch_size=None, timeout=None,
+              trial_timeout=None, callback=None):
+    """What `minimize` and `search` share: open the store and the study (see `spacedsl.storage`),
+    make the strategy (seeded afresh when resuming, see `resumed_seed`), and run the trials."""
+
+    timeout = positive_number("timeout", timeout)
+    trial_timeout = positive_number("trial_timeout", trial_timeout)
+    batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
+    factory = plugins.strategy(strategy)
+    workers = Workers(n_jobs, executor)
+    with open_storage(storage) as store:
+        if store is not None:
+            study = default_study(space) if study is None else study
+            earlier = open_study(store, study, space, strategy, new_study=new_study, maximize=maximize)
+            seed = resumed_seed(seed, factory, len(earlier))
+        proposer = factory(space, seed=seed, **(strategy_options or {}))
+        return run_trials(proposer, task, n_trials, workers=workers, maximize=maximize,
+                          ask_size=batch_size_for(proposer, n_trials), batch_size=batch_size,
+                          store=store, study=study, seed=seed, timeout=timeout, trial_timeout=trial_timeout,
+                          max_skips=math.inf if capability(factory, "keeps_order") else MAX_SKIPS, callback=callback)
+
+
+def resumed_seed(seed, factory, earlier):
+    """The seed of a run that resumes a study holding ``earlier`` trials: a fresh stream derived from
+    ``seed``, so it does not replay the first run's draws (a strategy that ``keeps_order``, such as
+    the grid, keeps its seed and skips what is done)."""
+    if earlier and not capability(factory, "keeps_order") and isinstance(seed, int) and not isinstance(seed, bool):
+        import numpy as np
+        return int(np.random.SeedSequence([seed, earlier]).generate_state(1)[0])
+    return seed
+
+
+def batch_size_for(proposer, n_trials, batch_size=None):
+    """How many configurations to ask at a time: ``batch_size`` if given, else by the strategy's nature.
+
+    A strategy that says ``adaptive = False`` (its proposals ignore what it was told: grid, random,
+    sobol) is asked for many at once; any other one configuration at a time (see
+    `spacedsl.strategies`). Never depends on ``n_jobs``.
+    """
+    if batch_size is not None:
+        return positive_int("batch_size", batch_size)
+    return 1 if capability(proposer, "adaptive") else max(1, min(n_trials, MAX_BATCH))
+
+
+def default_study(space):
+    """The study name a space gets by default: its file's name without the suffix, else ``"default"``."""
+    return study_for_file(getattr(space, "filename", None))
+
+
+def study_for_file(filename):
+    """``runs/rf.space`` -> ``rf``; ``"default"`` for no file (``None``, ``<string>``, ``<stdin>``)."""
+    if filename and not filename.startswith("<"):
+        return os.path.splitext(os.path.basename(filename))[0] or "default"
+    return "default"
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def positive_number(name, value):
+    """None, or a positive finite number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
+    return float(value)
+
+
+# ------------------------------------------------------------------ the loop
+@attrs.define
+class Run:
+    """What `run_trials` did: every trial by number (earlier ones of a resumed study included),
+    and the `Outcome.info` of each, by number."""
+
+    trials: list
+    infos: dict
+
+
+def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1, batch_size=None,
+               store=None, study=None, seed=None, max_skips=MAX_SKIPS, timeout=None, trial_timeout=None,
+               callback=None):
+    """Run trials until ``n_trials`` have finished (counting a resumed study's), the strategy has
+    nothing left, or ``timeout`` seconds have passed.
+
+    ``task(config) -> Outcome`` runs on ``workers``; a trial's loss told to ``proposer`` is its
+    value, negated when ``maximize``. With ``store`` the earlier trials of ``study`` are told to the
+    strategy first (interrupted ones are offered again) and each new trial is recorded twice.
+    ``callback(trial)`` is called as each trial finishes. With a store, a proposal that repeats a
+    configuration already complete in the study is skipped, up to ``max_skips`` in a row (then it
+    is run anyway, so a strategy that only repeats itself still ends; a grid passes infinity).
+    """
+    trials, infos, queue, done = [], {}, collections.deque(), set()
+    if store is not None:
+        for trial, info in store.trials_with_info(study):
+            trials.append(trial)
+            infos[trial.number] = info
+        queue.extend(_offer_again(trials))
+        for t in trials:
+            if t.state == COMPLETE:
+                done.add(config_key(t.params))
+            if t.finished:
+                proposer.tell(t.params, _loss(t.value, maximize))
+    finished = sum(t.finished for t in trials)
+    run = Run(trials, infos)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    flying = {}  # future -> (number, config, started)
+    exhausted, abandoned, skips, local_number = False, False, 0, len(trials)
+    retried = set()  # keys of configurations whose worker died once: they run again, alone
+    solo = False     # such a configuration is running
+    untold = []      # lock-step: a batch's results, told in trial order once the whole batch is back
+
+    def next_config():
+        nonlocal exhausted
+        if not queue and not exhausted:
+            if batch_size is not None and flying:
+                return None  # lock-step: the next batch waits for this one
+            for _, told, loss in sorted(untold, key=lambda item: item[0]):
+                proposer.tell(told, loss)  # in trial order, whichever worker finished first
+            untold.clear()
+            want = batch_size or ask_size
+            configs = proposer.ask(max(1, min(want, n_trials - finished - len(flying))))
+            if not configs:
+                exhausted = True
+            queue.extend(dict(c) for c in configs)
+        return queue.popleft() if queue else None
+
+    def interrupted(number, config):
+        """A trial cut short, to run again: kept as failed "interrupted", not counted, not told."""
+        if store is not None:
+            store.finish_trial(study, number, None, FAILED, INTERRUPTED)
+        trials.append(Trial(number, dict(config), None, FAILED, INTERRUPTED))
+
+    def record(number, config, outcome):
+        nonlocal finished
+        ok = outcome.value is not None and math.isfinite(outcome.value)
+        trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
+                      None if ok else (outcome.error or f"ValueError: the result was {outcome.value!r}"),
+                      outcome.duration)
+        if store is not None:
+            store.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration,
+                               info=outcome.info)
+        infos[number] = outcome.info
+        trials.append(trial)
+        finished += 1
+        if batch_size is None:
+            proposer.tell(config, _loss(trial.value, maximize))
+        else:
+            untold.append((number, config, _loss(trial.value, maximize)))
+        if trial.state == COMPLETE and store is not None:
+            done.add(config_key(config))
+        if callback is not None:
+            callback(trial)
+
+    try:
+        while True:
+            while (len(flying) < workers.capacity and finished + len(flying) < n_trials
+                   and (deadline is None or time.monotonic() < deadline)):
+                if solo:
+                    break  # a configuration whose worker died runs alone, so a second death is its own
+                config = next_config()
+                if config is None:
+                    break
+                if config_key(config) in done and skips < max_skips:
+                    skips += 1
+                    continue
+                skips = 0
+                if config_key(config) in retried:
+                    if flying:
+                        queue.appendleft(config)
+                        break
+                    solo = True
+                if store is not None:
+                    number = store.start_trial(study, config, seed)
+                else:
+                    number, local_number = local_number, local_number + 1
+                flying[_submit(workers, task, config, trial_timeout, number, store, study)] = (
+                    number, config, time.monotonic())
+            if not flying:
+                break
+            limit = None
+            if trial_timeout:  # the driver's own deadline: later where the worker's alarm should act first
+                limit = trial_timeout + (max(1.0, 0.1 * trial_timeout) if workers.alarms else 0.0)
+                first = min(started for _, _, started in flying.values())
+                wait = max(0.01, min(POLL, first + limit - time.monotonic()))
+            ready, _ = cf.wait(list(flying), timeout=wait if limit else None, return_when=cf.FIRST_COMPLETED)
+            for future in sorted(ready, key=lambda f: flying[f][0]):
+                number, config, _started = flying[future]
+                solo = False
+                try:
+                    outcome = future.result()
+                except cf.BrokenExecutor as exc:  # a worker died, and every trial the pool ran with it
+                    del flying[future]
+                    if config_key(config) not in retried:  # once more: it may not be the one that killed it
+                        retried.add(config_key(config))
+                        interrupted(number, config)
+                        queue.appendleft(config)
+                        continue
+                    outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]} (twice)")
+                except Exception as exc:  # the task could not be sent or run
+                    del flying[future]
+                    outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]}")
+                else:
+                    del flying[future]  # (not before: a Ctrl-C above leaves it to be recorded as interrupted)
+                record(number, config, outcome)
+            if limit:
+                late = [f for f, (_, _, started) in flying.items() if time.monotonic() - started >= limit]
+                for future in late:  # the worker could not stop it: stop waiting for it
+                    abandoned, solo = True, False
+                    number, config, started = flying.pop(future)
+                    future.cancel()
+                    record(number, config, Outcome(None, timeout_text(trial_timeout),
+                                                   time.monotonic() - started))
+    except BaseException:
+        _interrupt(store, study, flying)
+        workers.close(wait=False)
+        raise
+    workers.close(wait=not abandoned)
+    trials.sort(key=lambda t: t.number)
+    return run
+
+
+def _submit(workers, task, config, trial_timeout, number, store, study):
+    try:
+        return workers.submit(task, config, trial_timeout)
+    except BaseException:  # inline: Ctrl-C (or a store error) inside the trial itself
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.finish_trial(study, number, None, FAILED, INTERRUPTED)
+        raise
+
+
+def _interrupt(store, study, flying):
+    for future, (number, _config, _started) in flying.items():
+        future.cancel()
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.finish_trial(study, number, None, FAILED, INTERRUPTED)
+
+
+def _loss(value, maximize):
+    if value is None:
+        return None
+    return -value if maximize else value
+
+
+def _offer_again(trials):
+    """The configurations of interrupted trials that no later trial ran again, in order."""
+    seen, again = set(), []
+    for t in reversed(trials):
+        key = config_key(t.params)
+        if t.interrupted and key not in seen:
+            again.append(t.params)
+        seen.add(key)
+    return list(reversed(again))

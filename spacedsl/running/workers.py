@@ -1,0 +1,217 @@
+"""Where trials run (`Workers`): inline, a loky pool of processes, or any executor.
+
+* **inline** (``n_jobs=1``, no executor): each trial runs in this process, one after another;
+* **local workers** (``n_jobs`` > 1, or -1 for every core): a loky process pool (loky is the
+  process backend joblib, and so scikit-learn's ``n_jobs``, runs on), started for the search and
+  shut down after it — not joblib's shared pool, so a search and the joblib jobs inside its
+  trials do not restart each other's workers;
+* **any** ``concurrent.futures.Executor``, and a ``dask.distributed.Client`` (through its
+  ``get_executor``; the task, with its estimator and data, is scattered to the workers once).
+
+Workers only run ``task(config)`` and send back an `Outcome`; `run_task` turns an exception or
+a ``trial_timeout`` (a ``SIGALRM`` where the trial runs in its process's main thread) into a
+failed one.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import os
+import signal
+import threading
+import time
+
+import attrs
+
+
+@attrs.frozen
+class Outcome:
+    """What running one configuration gave.
+
+    Attributes:
+        value: The objective's number (a loss for `minimize`, a score for `search`); None if it failed.
+        error: ``"Type: message"`` when it failed, else None.
+        duration: Seconds of work.
+        info: JSON-safe details kept with the trial (a search's per-split scores and times), or None.
+    """
+
+    value: float | None
+    error: str | None = None
+    duration: float = 0.0
+    info: dict | None = None
+
+
+class TrialTimeout(BaseException):
+    """Raised inside a trial that ran past ``trial_timeout`` (a BaseException, so that the trial's
+    own ``except Exception`` does not swallow it)."""
+
+
+def error_text(exc):
+    return f"{type(exc).__name__}: {exc}"
+
+
+def timeout_text(seconds):
+    return f"TimeoutError: the trial ran longer than its timeout of {seconds:g} s"
+
+
+@contextlib.contextmanager
+def _alarm(seconds):
+    """Raise `TrialTimeout` in this thread after ``seconds``, where signals allow it (else nothing)."""
+    if (not seconds or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def ring(signum, frame):
+        raise TrialTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_task(task, config, trial_timeout=None):
+    """Run ``task(config) -> Outcome`` in a worker (task None: the one this worker was started
+    with); an exception or a timeout becomes a failed Outcome."""
+    task = _WORKER_TASK if task is None else task
+    start = time.perf_counter()
+    try:
+        with _alarm(trial_timeout):
+            outcome = task(dict(config))
+    except TrialTimeout:
+        return Outcome(None, timeout_text(trial_timeout), time.perf_counter() - start)
+    except Exception as exc:  # the search goes on; the trial keeps its error
+        return Outcome(None, error_text(exc), time.perf_counter() - start)
+    if not isinstance(outcome, Outcome):
+        return Outcome(None, f"TypeError: the task returned {type(outcome).__name__}, not an Outcome",
+                       time.perf_counter() - start)
+    return outcome
+
+
+# ------------------------------------------------------------------ workers
+class _Inline:
+    """An executor that runs each call at once, in this thread (a KeyboardInterrupt propagates)."""
+
+    def submit(self, fn, *args):
+        future = cf.Future()
+        future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def _is_dask_client(obj):
+    return hasattr(obj, "scatter") and hasattr(obj, "get_executor") and hasattr(obj, "nthreads")
+
+
+class Workers:
+    """Where trials run: inline, a loky pool of ``n_jobs`` processes, or a given executor.
+
+    Attributes:
+        capacity: How many trials run at once (the driver keeps this many in flight).
+        alarms: Whether a trial runs in its process's main thread, where its own SIGALRM stops it.
+    """
+
+    def __init__(self, n_jobs=1, executor=None):
+        self._client = self._executor = self._task = self._ref = None
+        self._pool_size = 0  # our own loky pool's size (0: not ours)
+        if executor is None:
+            n = _n_jobs(n_jobs)
+            if n == 1:
+                self._executor = _Inline()
+            else:
+                self._pool_size = n  # started at the first trial, with the task
+            self.capacity, self.alarms = n, True
+        elif _is_dask_client(executor):
+            self._client = executor
+            self._executor = executor.get_executor(pure=False)
+            threads = sum(executor.nthreads().values())
+            self.capacity = _n_jobs(n_jobs) if n_jobs not in (None, 1) else max(1, threads)
+            self.alarms = False
+        elif hasattr(executor, "submit"):
+            self._executor = executor
+            known = getattr(executor, "_max_workers", None)
+            self.capacity = _n_jobs(n_jobs) if n_jobs not in (None, 1) else max(1, known or 1)
+            self.alarms = False
+        else:
+            raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
+                            f"got {type(executor).__name__}")
+
+    def submit(self, task, config, trial_timeout=None):
+        """Start ``run_task(task, config)``; a `concurrent.futures.Future` of its `Outcome`.
+
+        The task (estimator and data, or the function) goes to each worker once, not with every
+        trial: as our pool's initializer argument, or scattered to a Dask cluster."""
+        if self._client is not None:
+            if self._task is not task:
+                self._task, self._ref = task, self._client.scatter(task, broadcast=True, hash=False)
+            return self._executor.submit(run_task, self._ref, config, trial_timeout)
+        if not self._pool_size:
+            return self._executor.submit(run_task, task, config, trial_timeout)
+        if self._executor is None or self._task is not task:
+            self._start_pool(task)
+        try:
+            return self._executor.submit(run_task, None, config, trial_timeout)
+        except RuntimeError:  # our pool broke: a worker died (a crash in C code, the OS killing it)
+            self._start_pool(task)
+            return self._executor.submit(run_task, None, config, trial_timeout)
+
+    def _start_pool(self, task):
+        from joblib.externals.loky import ProcessPoolExecutor
+
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, kill_workers=True)
+        self._task = task
+        self._executor = ProcessPoolExecutor(max_workers=self._pool_size, initializer=_worker_init,
+                                             initargs=(task,), env=_thread_limits(self._pool_size))
+
+    def close(self, wait=True):
+        """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
+        ``wait=False`` (after Ctrl-C, or a trial that would not stop) kills our pool's workers."""
+        if self._client is not None:
+            self._executor.shutdown(wait=False)  # releases (cancels) our futures; the client stays
+        elif self._pool_size and self._executor is not None:
+            if wait:
+                self._executor.shutdown(wait=True)
+            else:
+                self._executor.shutdown(wait=False, kill_workers=True)
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _thread_limits(n_workers):
+    """The environment of our workers: each BLAS/OpenMP pool gets its share of the cores (as
+    joblib's loky backend does), or n workers each starting every core's worth of threads make
+    numerical fits many times slower; a variable the user set is kept."""
+    import joblib
+
+    share = str(max(1, joblib.cpu_count() // n_workers))
+    return {var: os.environ.get(var, share) for var in THREAD_VARS}
+
+
+_WORKER_TASK = None  # in our pool's workers: the search's task, sent once when the worker starts
+
+
+def _worker_init(task):
+    """In our pool's workers: keep the task; Ctrl-C is the driver's to handle (it records the
+    running trials, then stops the workers)."""
+    global _WORKER_TASK
+    _WORKER_TASK = task
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _n_jobs(n_jobs):
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        import joblib
+        return max(1, joblib.cpu_count() + 1 + n_jobs)
+    return n_jobs

@@ -1,0 +1,85 @@
+"""What every built-in strategy shares: the ask/tell bookkeeping and defaults first.
+
+A strategy is made by ``factory(space, seed=None, **options)`` and answers
+``ask(n)`` with up to n configurations (``[]`` when it has nothing left) and
+``tell(config, loss)`` with the loss to minimise, or None for a failed trial.
+Third-party strategies need not subclass this; it only saves work.
+
+Capabilities tell the trial loop how to drive a strategy (it never looks at names).
+They are read from the factory (a class attribute) or the object, with these
+defaults when absent:
+
+* ``adaptive = True``: proposals depend on what was told, so the loop asks one
+  configuration at a time as workers free up; ``False`` (grid, random, sobol) lets
+  it ask for many at once.
+* ``keeps_order = False``: ``True`` (grid) means the proposals are a fixed sequence:
+  a resumed study keeps the seed (and so the order) and skips what is done, however
+  many configurations in a row that is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..space import Space, as_space
+from ..space.model import literal_key
+
+
+def config_key(config, ignore=()):
+    """A hashable key of a configuration (``1``, ``1.0`` and ``True`` stay apart); keys in ``ignore``
+    (e.g. constants) are left out."""
+    return tuple(sorted((k, literal_key(v)) for k, v in config.items() if k not in ignore))
+
+
+def capability(strategy, name):
+    """A capability (``adaptive``, ``keeps_order``) of a strategy factory or object, or its default."""
+    return bool(getattr(strategy, name, CAPABILITIES[name]))
+
+
+CAPABILITIES = {"adaptive": True, "keeps_order": False}
+
+
+class Strategy:
+    """Base class: keeps the history, and proposes the space's defaults first.
+
+    Attributes:
+        space: The `Space` searched.
+        rng: The seeded numpy generator everything random draws from.
+        history: ``[(config, loss)]`` in the order told; loss is None for failed trials.
+        adaptive, keeps_order: Capabilities (see the module's docstring).
+        defaults_first: Whether the first ``ask`` starts with the space's defaults.
+    """
+
+    adaptive = True
+    keeps_order = False
+    defaults_first = True
+
+    def __init__(self, space, seed=None):
+        self.space = as_space(space)
+        assert isinstance(self.space, Space)
+        self.rng = np.random.default_rng(seed)
+        self.history = []
+        self._first = self.defaults_first
+
+    def ask(self, n=1):
+        """Up to n configurations; the first ever asked is `first` (with ``defaults_first``)."""
+        out = []
+        if self._first and n > 0:
+            self._first = False
+            first = self.first()
+            if first is not None:
+                out.append(first)
+        if len(out) < n:
+            out += self.propose(n - len(out))
+        return out
+
+    def first(self):
+        """The configuration tried first: every default the space gives, the rest drawn (None without defaults)."""
+        return self.space.default_configuration(seed=self.rng)
+
+    def propose(self, n):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def tell(self, config, loss):
+        """Record the loss of a configuration (None when its trial failed)."""
+        self.history.append((dict(config), None if loss is None else float(loss)))

@@ -1,0 +1,1 @@
+"""Tools for .space files in repositories: lint, semantic diff, highlighting, a language server."""
