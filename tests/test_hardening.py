@@ -8,12 +8,15 @@ from __future__ import annotations
 import math
 import sqlite3
 
+import joblib
 import numpy as np
 import pytest
 
 import spacedsl
 from spacedsl import DSLError
 from spacedsl.language.parser import parse_statements
+from spacedsl.running.workers import Workers
+from spacedsl.storage import FULL, TAKEN
 
 FILENAME = "attack.space"
 
@@ -340,3 +343,88 @@ def test_cli_listings_of_a_damaged_store_are_one_line(tmp_path):
         run = subprocess.run([sys.executable, "-m", "spacedsl", *command], capture_output=True, text=True, timeout=120)
         assert run.returncode == 2 and "Traceback" not in run.stderr and path in run.stderr, run.stderr
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+# ================================================== the budget and the processes
+
+WORKER = """
+import sys, time, spacedsl
+def loss(config):
+    time.sleep(0.02)
+    return config["x"] / 100
+spacedsl.minimize(loss, "x in 0..99", strategy="random", n_trials=15, seed=int(sys.argv[2]),
+                  storage=sys.argv[1], study="shared")
+"""
+
+
+def test_the_budget_is_the_studys_across_processes(tmp_path):
+    import subprocess
+    import sys
+    path = str(tmp_path / "runs.sqlite")
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    procs = [subprocess.Popen([sys.executable, str(script), path, str(seed)], stderr=subprocess.PIPE, text=True)
+             for seed in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=110)
+        assert proc.returncode == 0, err
+    with spacedsl.Store(path, readonly=True) as store:
+        trials = store.trials("shared")
+    finished = [t for t in trials if t.finished]
+    assert len(finished) == 15, [(t.number, t.state, t.error) for t in trials]
+    keys = [t.params["x"] for t in trials if t.state == "complete"]
+    assert len(keys) == len(set(keys)), sorted(keys)  # no configuration handed to two processes
+
+
+def test_start_trial_counts_running_trials_and_refuses_taken_configurations(tmp_path):
+    path = str(tmp_path / "runs.sqlite")
+    with spacedsl.Store(path) as a, spacedsl.Store(path) as b:
+        a.create_or_load_study("s", "x in 0..9", "random")
+        first = a.start_trial("s", {"x": 1}, budget=2, unique=True)
+        assert b.start_trial("s", {"x": 1}, budget=2, unique=True) == TAKEN
+        assert b.start_trial("s", {"x": 2}, budget=2, unique=True) == 1
+        assert b.start_trial("s", {"x": 3}, budget=2, unique=True) == FULL
+        a.finish_trial("s", first, None, "failed", "interrupted")  # interrupted: no longer counted
+        assert b.start_trial("s", {"x": 1}, budget=2, unique=True) == 2
+
+
+def test_an_objective_calling_sys_exit_fails_its_trial_and_the_search_goes_on():
+    def fn(config):
+        if config["x"] == 2:
+            raise SystemExit(3)
+        return float(config["x"])
+    result = spacedsl.minimize(fn, "x in [1, 2, 3]", strategy="grid", n_trials=3)
+    failed = [t for t in result.trials if t.state == "failed"]
+    assert len(failed) == 1 and "SystemExit" in failed[0].error and "3" in failed[0].error
+    assert result.best_value == 1.0
+
+
+def test_an_objective_raising_keyboard_interrupt_stops_the_search_resumably(tmp_path):
+    path = str(tmp_path / "runs.sqlite")
+
+    def fn(config):
+        if config["x"] == 2:
+            raise KeyboardInterrupt
+        return float(config["x"])
+    with pytest.raises(KeyboardInterrupt):
+        spacedsl.minimize(fn, "x in [1, 2, 3]", strategy="grid", n_trials=3, storage=path, study="s")
+    with spacedsl.Store(path, readonly=True) as store:
+        states = [(t.params["x"], t.state, t.error) for t in store.trials("s")]
+    assert states == [(1, "complete", None), (2, "failed", "interrupted")]
+    result = spacedsl.minimize(lambda c: float(c["x"]), "x in [1, 2, 3]", strategy="grid", n_trials=3,
+                               storage=path, study="s")
+    assert sorted(t.params["x"] for t in result.trials if t.state == "complete") == [1, 2, 3]
+
+
+@pytest.mark.parametrize("n_jobs", [-99999, 0, 2.5, True, "2"])
+def test_nonsense_n_jobs_is_refused(n_jobs):
+    with pytest.raises(ValueError, match="n_jobs"):
+        spacedsl.minimize(lambda c: 0.0, "x in [1, 2]", strategy="random", n_trials=1, n_jobs=n_jobs)
+
+
+def test_n_jobs_beyond_the_cores_is_capped():
+    workers = Workers(99999)
+    try:
+        assert workers.capacity == joblib.cpu_count()
+    finally:
+        workers.close()

@@ -42,7 +42,7 @@ import attrs
 
 from .. import plugins
 from ..storage import open_storage, open_study
-from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, Trial
+from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, TAKEN, Trial
 from ..strategies.base import capability, config_key
 from .workers import Outcome, Workers, error_text, timeout_text
 
@@ -162,7 +162,7 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
     run = Run(trials, infos)
     deadline = None if timeout is None else time.monotonic() + timeout
     flying = {}  # future -> (number, config, started)
-    exhausted, abandoned, skips, local_number = False, False, 0, len(trials)
+    exhausted, abandoned, skips, local_number, full = False, False, 0, len(trials), False
     retried = set()  # keys of configurations whose worker died once: they run again, alone
     solo = False     # such a configuration is running
     untold = []      # lock-step: a batch's results, told in trial order once the whole batch is back
@@ -211,7 +211,7 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
 
     try:
         while True:
-            while (len(flying) < workers.capacity and finished + len(flying) < n_trials
+            while (len(flying) < workers.capacity and finished + len(flying) < n_trials and not full
                    and (deadline is None or time.monotonic() < deadline)):
                 if solo:
                     break  # a configuration whose worker died runs alone, so a second death is its own
@@ -221,15 +221,23 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
                 if config_key(config) in done and skips < max_skips:
                     skips += 1
                     continue
-                skips = 0
                 if config_key(config) in retried:
                     if flying:
                         queue.appendleft(config)
                         break
                     solo = True
-                if store is not None:
-                    number = store.start_trial(study, config, seed)
+                if store is not None:  # the budget is the study's, shared with every process running it
+                    number = store.start_trial(study, config, seed, budget=n_trials, unique=skips < max_skips)
+                    if number == FULL:
+                        full, solo = True, False
+                        queue.appendleft(config)
+                        break
+                    if number == TAKEN:  # another process runs it, or ran it since we read the study
+                        skips += 1
+                        continue
+                    skips = 0
                 else:
+                    skips = 0
                     number, local_number = local_number, local_number + 1
                 flying[_submit(workers, task, config, trial_timeout, number, store, study)] = (
                     number, config, time.monotonic())

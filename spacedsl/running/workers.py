@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import numbers
 import os
 import signal
 import threading
@@ -87,6 +88,10 @@ def run_task(task, config, trial_timeout=None):
         return Outcome(None, timeout_text(trial_timeout), time.perf_counter() - start)
     except Exception as exc:  # the search goes on; the trial keeps its error
         return Outcome(None, error_text(exc), time.perf_counter() - start)
+    except SystemExit as exc:  # sys.exit() in a training script is that trial's failure, not the search's
+        return Outcome(None, f"SystemExit: sys.exit({exc.code!r}) in the trial", time.perf_counter() - start)
+    # KeyboardInterrupt goes through: it stops the whole search (Ctrl-C or raised alike), the trials
+    # in flight are recorded as interrupted, and a resumed search runs them again
     if not isinstance(outcome, Outcome):
         return Outcome(None, f"TypeError: the task returned {type(outcome).__name__}, not an Outcome",
                        time.perf_counter() - start)
@@ -122,7 +127,7 @@ class Workers:
         self._client = self._executor = self._task = self._ref = None
         self._pool_size = 0  # our own loky pool's size (0: not ours)
         if executor is None:
-            n = _n_jobs(n_jobs)
+            n = _n_jobs(n_jobs, cap=True)
             if n == 1:
                 self._executor = _Inline()
             else:
@@ -208,10 +213,21 @@ def _worker_init(task):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _n_jobs(n_jobs):
+def _n_jobs(n_jobs, cap=False):
+    """How many trials run at once for ``n_jobs`` (joblib's meaning: -1 every core, -2 all but one);
+    with ``cap`` (a local pool) at most the cores, since more processes only compete for them."""
     if n_jobs is None:
         return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (-1 for every core), got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if n_jobs > 0 and not cap:
+        return n_jobs
+    import joblib
+    cores = joblib.cpu_count()
     if n_jobs < 0:
-        import joblib
-        return max(1, joblib.cpu_count() + 1 + n_jobs)
-    return n_jobs
+        if cores + 1 + n_jobs < 1:
+            raise ValueError(f"n_jobs={n_jobs} leaves no worker on a machine with {cores} cores "
+                             f"(-1 is every core, -{cores} is one)")
+        return cores + 1 + n_jobs
+    return min(n_jobs, cores)

@@ -37,7 +37,7 @@ import uuid
 
 from ..language.printer import dumps
 from ..space import as_space
-from .trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial
+from .trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
 HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
 MINIMIZE_SQL = "'minimize'"  # the direction of every study written before studies had one
@@ -437,13 +437,26 @@ class Store:
         return name
 
     # -- trials ------------------------------------------------------------------------
-    def start_trial(self, study, params, seed=None):
+    def start_trial(self, study, params, seed=None, budget=None, unique=False):
         """Record a running trial; returns its number (the next free one in the study).
 
-        ``seed`` is the seed the search that runs the trial used (kept for the record)."""
+        ``seed`` is the seed the search that runs the trial used (kept for the record). The checks
+        below run in the transaction that allocates the number, so processes sharing the study
+        agree: with ``budget``, `FULL` (nothing recorded) once the study holds ``budget`` trials
+        that are finished (`Trial.finished`) or running, any process's; with ``unique``, `TAKEN`
+        (nothing recorded) when the same configuration is running or complete already."""
         text = dumps_params(params)
         seed = _seed_value(seed)
         with self._write(f"record a trial of study {study!r}") as conn:
+            if budget is not None:
+                (used,) = conn.execute(
+                    "SELECT count(*) FROM trials WHERE study = ? AND (state = 'running' OR "
+                    "(state IN ('complete', 'failed') AND coalesce(error, '') != ?))", (study, INTERRUPTED)).fetchone()
+                if used >= budget:
+                    return FULL
+            if unique and conn.execute("SELECT 1 FROM trials WHERE study = ? AND params = ? AND state IN "
+                                       "('running', 'complete') LIMIT 1", (study, text)).fetchone():
+                return TAKEN
             (number,) = conn.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
                                      (study,)).fetchone()
             now = time.time()
