@@ -428,3 +428,24 @@ def test_n_jobs_beyond_the_cores_is_capped():
         assert workers.capacity == joblib.cpu_count()
     finally:
         workers.close()
+
+
+@pytest.mark.parametrize("rows, extra, words", [
+    ("1,2,0\n", [], ["one.csv has 1 row"]),
+    ("1,2,0\n3,4,0\n5,6,0\n7,8,0\n9,1,0\n2,2,0\n", [], ["one class", "--target"]),
+    ("1,2,0\n3,4,1\n5,6,0\n", [], ["class '1'", "--test-size"]),
+    ("1,2,0\n3,4,1\n5,6,0\n", ["--test-size", "0"], ["5-fold", "--evaluator holdout"]),
+    ("1,2,0\n3,4,1\n5,6,0\n2,2,1\n1,1,0\n4,4,1\n", [], ["5-fold", "--test-size", "--evaluator holdout"]),
+])
+def test_degenerate_csvs_name_the_file_and_the_flag(tmp_path, rows, extra, words):
+    import subprocess
+    import sys
+    (tmp_path / "one.csv").write_text("a,b,y\n" + rows)
+    (tmp_path / "tree.space").write_text("max_depth in [1, 2]\n")
+    run = subprocess.run([sys.executable, "-m", "spacedsl", "tune", "tree.space", "--estimator",
+                          "sklearn.tree.DecisionTreeClassifier", "--data", "one.csv", "--target", "y", "--trials", "2",
+                          "-q", *extra], capture_output=True, text=True, timeout=110, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "one.csv" in run.stderr, run.stderr
+    for word in words:
+        assert word in run.stderr, run.stderr

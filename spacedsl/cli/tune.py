@@ -55,6 +55,7 @@ from ..space import load
 from ..storage import StoreError, open_storage, open_study
 from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
 from .data import BUILTIN_DATASETS, load_data
+from .datacheck import check_data
 from .estimators import load_estimator
 
 SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
@@ -176,6 +177,8 @@ def _run(args, space, estimator, store):
         earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
                                                      new_study=args.new_study, maximize=True))
     X, y, target = load_data(args.data, args.target)
+    check_data(X, y, source=args.data, target=target, test_size=args.test_size, evaluator=args.evaluator,
+               classifier=_is_classifier(estimator))
     try:
         get_scorer(estimator, args.scoring)
     except ValueError as exc:
@@ -257,6 +260,11 @@ def _dask_client(address):
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot connect to the Dask scheduler at {address}: {first_line(exc)} "
                         f"(is `dask scheduler` running there, and is the port open?)") from None
+
+
+def _is_classifier(estimator):
+    from sklearn.base import is_classifier
+    return is_classifier(estimator)
 
 
 def _scoring_name(estimator, scoring):
