@@ -11,6 +11,7 @@ and a ``str()`` that starts ``filename:line:col:``.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import pathlib
 import pickle
@@ -266,6 +267,35 @@ def test_mutated_valid_text(text):
     result = outcome(text)
     if isinstance(result, Space):
         check_space(result)
+
+
+# What `check` accepts must sample: bounded by count (SPACEDSL_FUZZ_EXAMPLES) and by seconds
+# (SPACEDSL_FUZZ_SECONDS, default 30: examples after that are drawn but not run), so CI stays fast.
+FUZZ_SECONDS = float(os.environ.get("SPACEDSL_FUZZ_SECONDS", "30"))
+_SAMPLE_STARTED = []
+
+
+@settings(SETTINGS, max_examples=max(EXAMPLES, 400))
+@given(mutants())
+def test_what_check_accepts_samples(text):
+    if not _SAMPLE_STARTED:
+        _SAMPLE_STARTED.append(time.monotonic())
+    if time.monotonic() - _SAMPLE_STARTED[0] > FUZZ_SECONDS:
+        return
+    note(repr(text))
+    result = outcome(text)
+    if not isinstance(result, Space):
+        return
+    try:
+        configs = result.sample(100, seed=0)
+    except DSLError as err:  # allowed: a placed error (a constraint too tight to sample, a failing draw)
+        check_error(err, text)
+        return
+    assert len(configs) == 100
+    for config in configs[:10]:
+        result.validate(config)
+        for value in config.values():
+            assert not isinstance(value, float) or math.isfinite(value), config
 
 
 @SETTINGS
