@@ -6,6 +6,8 @@ Each test is one of the issue's reproducers (or a close cousin) and the promise 
 from __future__ import annotations
 
 import math
+import os
+import time
 import sqlite3
 
 import joblib
@@ -449,3 +451,86 @@ def test_degenerate_csvs_name_the_file_and_the_flag(tmp_path, rows, extra, words
     assert len(run.stderr.strip().splitlines()) == 1 and "one.csv" in run.stderr, run.stderr
     for word in words:
         assert word in run.stderr, run.stderr
+
+
+def test_a_full_disk_leaves_no_trial_running_once_the_store_is_opened_again(tmp_path, monkeypatch):
+    path = str(tmp_path / "runs.sqlite")
+    real = spacedsl.Store.finish_trial
+    calls = []
+
+    def finish(self, study, number, *args, **kwargs):
+        calls.append(number)
+        if len(calls) == 3:  # the disk fills up as the third trial is recorded
+            with self._errors(f"record trial {number} of study {study!r}"):
+                raise sqlite3.OperationalError("database or disk is full")
+        return real(self, study, number, *args, **kwargs)
+
+    monkeypatch.setattr(spacedsl.Store, "finish_trial", finish)
+    with pytest.raises(spacedsl.StoreError, match="disk is full"):
+        spacedsl.minimize(lambda c: c["x"], "x ~ uniform(0, 1)", strategy="random", n_trials=5, storage=path,
+                          study="s")
+    monkeypatch.setattr(spacedsl.Store, "finish_trial", real)
+    with spacedsl.Store(path) as store:
+        store.create_or_load_study("s", "x ~ uniform(0, 1)", "random")
+        assert [(t.number, t.state, t.error) for t in store.trials("s") if t.state != "complete"] == \
+            [(2, "failed", "interrupted")]
+    result = spacedsl.minimize(lambda c: c["x"], "x ~ uniform(0, 1)", strategy="random", n_trials=5, storage=path,
+                               study="s")
+    assert sum(t.finished for t in result.trials) == 5
+
+
+DRIVER = """
+import sys, time, spacedsl
+def slow(config):
+    time.sleep(600)
+    return 0.0
+spacedsl.minimize(slow, "x in [1, 2, 3, 4]", strategy="grid", n_trials=4, n_jobs=2)
+"""
+
+
+def _children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc") or os.cpu_count() is None or os.cpu_count() < 2,
+                    reason="needs /proc and two cores for a two-worker pool")
+def test_loky_workers_exit_when_their_driver_is_killed(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 100
+        workers = []
+        while time.monotonic() < deadline and len(workers) < 2:  # the pool's workers (and its tracker)
+            time.sleep(0.5)
+            workers = [p for p in _children(driver.pid)
+                       if "loky" in open(f"/proc/{p}/cmdline", "rb").read().decode(errors="replace")]
+        assert len(workers) >= 2, "the pool did not start"
+        time.sleep(1.5)  # the workers' initializer has run (their tasks sleep)
+    finally:
+        driver.kill()
+        driver.wait()
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.5)
+    assert not [p for p in workers if _alive(p)], "workers outlived their driver"

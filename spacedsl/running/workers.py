@@ -174,7 +174,7 @@ class Workers:
             self._executor.shutdown(wait=False, kill_workers=True)
         self._task = task
         self._executor = ProcessPoolExecutor(max_workers=self._pool_size, initializer=_worker_init,
-                                             initargs=(task,), env=_thread_limits(self._pool_size))
+                                             initargs=(task, os.getpid()), env=_thread_limits(self._pool_size))
 
     def close(self, wait=True):
         """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
@@ -205,12 +205,26 @@ def _thread_limits(n_workers):
 _WORKER_TASK = None  # in our pool's workers: the search's task, sent once when the worker starts
 
 
-def _worker_init(task):
+def _worker_init(task, driver=None):
     """In our pool's workers: keep the task; Ctrl-C is the driver's to handle (it records the
     running trials, then stops the workers)."""
     global _WORKER_TASK
     _WORKER_TASK = task
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    driver = os.getppid() if driver is None else driver  # given: the driver may be gone before we start
+    threading.Thread(target=_orphan_watch, args=(driver,), name="spacedsl-orphan-watch", daemon=True).start()
+
+
+ORPHAN_POLL = 1.0  # seconds between a worker's checks that its driver still lives
+
+
+def _orphan_watch(parent):
+    """A worker whose driver died (kill -9: no shutdown reaches it) is reparented; it then ends
+    itself instead of living on, with its loky resource tracker, for as long as its trial runs."""
+    while True:
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(ORPHAN_POLL)
 
 
 def _n_jobs(n_jobs, cap=False):
