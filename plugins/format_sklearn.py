@@ -32,6 +32,7 @@ import numpy as np
 
 import spacedsl
 from spacedsl import hookimpl
+from spacedsl.language.ast import literal_key
 from spacedsl.language.printer import literal_text
 from spacedsl.formats import Losses
 from spacedsl.formats.branches import MAX_BRANCHES, branches
@@ -248,15 +249,11 @@ def to_grid(space, resolution):
     return [d for keys, group in groups.items() for d in _factor(group, list(keys))]
 
 
-def _key(v):
-    return type(v).__name__, v
-
-
 def _unique(values):
     seen, out = set(), []
     for v in values:
-        if _key(v) not in seen:
-            seen.add(_key(v))
+        if literal_key(v) not in seen:
+            seen.add(literal_key(v))
             out.append(v)
     return out
 
@@ -264,13 +261,13 @@ def _unique(values):
 def _factor(rows, keys):
     """Dicts of lists whose products are exactly these rows."""
     cols = [_unique(r[k] for r in rows) for k in keys]
-    distinct = len({tuple(_key(r[k]) for k in keys) for r in rows})
+    distinct = len({tuple(literal_key(r[k]) for k in keys) for r in rows})
     if math.prod(len(c) for c in cols) == distinct:
         return [dict(zip(keys, cols))]
     split = next(k for k, c in zip(keys, cols) if len(c) > 1)
     parts = {}
     for r in rows:
-        parts.setdefault(_key(r[split]), []).append(r)
+        parts.setdefault(literal_key(r[split]), []).append(r)
     return [d for part in parts.values() for d in _factor(part, keys)]
 
 
@@ -340,7 +337,7 @@ def _values_of(text):
     if not text.startswith(" in ["):
         return None
     space = spacedsl.parse("x" + text)
-    return tuple(_key(v) for v in next(iter(spacedsl.walk(space))).domain.values)
+    return tuple(literal_key(v) for v in next(iter(spacedsl.walk(space))).domain.values)
 
 
 def from_native(obj, lossy=False):

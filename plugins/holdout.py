@@ -12,9 +12,7 @@ cannot also be stratified). The same seed gives the same split.
 
 from __future__ import annotations
 
-import numpy as np
-
-from spacedsl.evaluators import SplitEvaluator, check_fraction, is_stratified
+from spacedsl.evaluators import SplitEvaluator, check_fraction, holdout_split
 from spacedsl.hookspecs import hookimpl
 
 
@@ -29,17 +27,7 @@ class Holdout(SplitEvaluator):
         self.stratify = stratify
 
     def split(self, estimator, X, y, groups=None):
-        from sklearn.model_selection import GroupShuffleSplit, train_test_split
-        from sklearn.utils.validation import _num_samples
-
-        indices = np.arange(_num_samples(X))
-        if groups is not None:
-            splitter = GroupShuffleSplit(n_splits=1, test_size=self.validation_fraction, random_state=self.seed)
-            return list(splitter.split(indices, y, groups))
-        stratify = is_stratified(estimator, y) if self.stratify is None else self.stratify
-        train, test = train_test_split(indices, test_size=self.validation_fraction, random_state=self.seed,
-                                       stratify=y if stratify else None)
-        return [(train, test)]
+        return [holdout_split(estimator, X, y, groups, self.validation_fraction, self.seed, self.stratify)]
 
 
 @hookimpl

@@ -137,7 +137,7 @@ class _Writer:
         return Evaluator(column, n, self.codes).truth(expr)
 
     def _owner(self, s, ifs, known):
-        values = [v.value for v in s.domain.values]
+        values = list(self.dims[s.name].finite.values)  # `: float in [1, 2]` holds 1.0 and 2.0
         used = set().union(*(_names(x.condition) for i in ifs for x in walk((i,)) if isinstance(x, ast.If)))
         key = tuple(sorted((k, repr(known[k])) for k in used & set(known)))
         truths = [self._truth(i.condition, known, s.name, values) for i in ifs]
@@ -167,7 +167,7 @@ class _Writer:
     def _domain(self, s):
         hp, dim, name = self.hp, self.dims[s.name], s.name
         if dim.kind == "choice":
-            return hp.choice(name, [v.value for v in s.domain.values])
+            return hp.choice(name, list(dim.finite.values))
         if dim.kind == "range":
             r = dim.finite
             if not r.integer:

@@ -9,19 +9,18 @@ spacedsl                               W&B ``parameters`` entry
 =====================================  ================================================
 ``x = v``                              ``{value: v}``
 ``x in [v1, ...]``, a stepped range    ``{values: [v1, ...]}``
-``x in a..b``, ``randint(a, b)``,      ``{distribution: int_uniform, min: a, max: b}``
-``: int ~ uniform(a, b)`` (integer
-bounds: same support)
+``x in a..b``, ``randint(a, b)``       ``{distribution: int_uniform, min: a, max: b}``
 ``uniform``, ``loguniform``            ``uniform``, ``log_uniform_values`` (``min``, ``max``)
 ``normal``, ``lognormal``              ``normal``, ``log_normal`` (``mu``, ``sigma``)
-``uniform(a, b, step=q)``,             ``q_uniform`` (when ``a`` is a multiple of ``q``: W&B
-``normal(m, s, step=q)``               rounds to multiples of ``q``), ``q_normal``
+``uniform(a, b, step=q)``,             ``q_uniform``, ``q_normal`` (for a whole number ``q``: W&B
+``normal(m, s, step=q)``               computes ``round(x / q) * q`` in floating point, and a
+                                       fractional step gives 0.30000000000000004; with ``a``
+                                       a multiple of ``q``, as W&B anchors at 0)
 =====================================  ================================================
 
 Refused, every statement listed: ``if`` blocks, tied groups and ``where`` (a sweep has no
-conditions, no joint choices and no constraints) and distributions W&B lacks. Defaults are not
-carried (a sweep has no first run).
-Back, also ``log_uniform`` (its bounds are natural logs), ``constant``, ``categorical`` and
+conditions, no joint choices and no constraints), rounded ``: int`` draws and distributions W&B
+lacks. Defaults are not carried (a sweep has no first run). Back, also ``log_uniform`` (its bounds are natural logs), ``constant``, ``categorical`` and
 ``min``/``max`` without a ``distribution`` (W&B's own inference: integers are ``int_uniform``);
 ``probabilities``, nested ``parameters`` and the ``inv_`` and ``q_log`` distributions are refused.
 """
@@ -79,7 +78,7 @@ class WandbFormat:
 
     def _entry(self, s, dim, losses):
         if dim.kind == "choice":
-            return {"values": [v.value for v in s.domain.values]}
+            return {"values": list(dim.finite.values)}  # `: float in [1, 2]` holds 1.0 and 2.0
         if dim.kind == "range":
             r = dim.finite
             if r.integer and r.step == 1:
@@ -90,20 +89,24 @@ class WandbFormat:
         if kind == "randint":
             return {"distribution": "int_uniform", "min": a[0], "max": a[1]}
         if prior.integer:
-            if kind == "uniform" and prior.step is None and _integral(prior.low) and _integral(prior.high):
-                return {"distribution": "int_uniform", "min": int(prior.int_low), "max": int(prior.int_high)}
-            losses.add(s, "W&B has no rounded ': int' draws but int_uniform, which needs integer bounds")
+            losses.add(s, "W&B has no rounded ': int' draws (int_uniform weighs every integer alike, spacedsl's "
+                          "rounding the two ends half; write `in a..b` for uniform integers)")
             return None
         q = prior.step
         if kind == "uniform" and q is None:
             return {"distribution": "uniform", "min": a[0], "max": a[1]}
         if kind == "loguniform" and q is None:
             return {"distribution": "log_uniform_values", "min": a[0], "max": a[1]}
-        if kind in ("normal", "norm"):
-            entry = {"distribution": "normal" if q is None else "q_normal", "mu": a[0], "sigma": a[1]}
-            return entry if q is None else {**entry, "q": q}
-        if kind == "lognormal":
+        if kind == "lognormal" and q is None:
             return {"distribution": "log_normal", "mu": a[0], "sigma": a[1]}
+        if kind in ("normal", "norm") and q is None:
+            return {"distribution": "normal", "mu": a[0], "sigma": a[1]}
+        if q is not None and not float(q).is_integer():
+            losses.add(s, f"W&B computes round(x / q) * q in floating point, so a step of {q} gives values such "
+                          "as 0.30000000000000004 where spacedsl gives 0.3")
+            return None
+        if kind in ("normal", "norm"):
+            return {"distribution": "q_normal", "mu": a[0], "sigma": a[1], "q": q}
         if kind == "uniform" and _integral(prior.low / q) and (prior.high / q) % 1 <= 0.5:
             return {"distribution": "q_uniform", "min": a[0], "max": a[1], "q": q}
         if q is not None:

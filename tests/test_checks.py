@@ -84,12 +84,10 @@ def test_constraint_in_inactive_block_does_not_make_space_empty():
     assert space.sample(20, seed=0) and all(c["k"] == "b" for c in space.sample(20, seed=0))
 
 
-def test_good_constraints_pass_and_large_spaces_are_checked_quickly():
-    import time
+def test_good_constraints_pass_and_large_spaces_are_checked():
     text = "\n".join(f"p{i} ~ uniform(0, 1)" for i in range(200)) + "\nwhere p0 + p1 <= 1.5"
-    start = time.perf_counter()
-    spacedsl.parse(text)
-    assert time.perf_counter() - start < 5
+    space = spacedsl.parse(text)  # (how fast: benchmarks/bench_language.py)
+    assert len(space.names) == 200 and all(c["p0"] + c["p1"] <= 1.5 for c in space.sample(100, seed=0))
 
 
 def test_normalised_arguments_make_spaces_equal():

@@ -207,7 +207,7 @@ def _roundtrip_module():
     return module
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(_roundtrip_module().space_cases())
 def test_two_renderings_of_one_space_diff_empty(case):
@@ -216,7 +216,7 @@ def test_two_renderings_of_one_space_diff_empty(case):
     assert diff(text, text + "\n# a comment\n").changes == ()
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(_roundtrip_module().space_texts(), _roundtrip_module().space_texts())
 def test_different_spaces_show_a_change(a, b):

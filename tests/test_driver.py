@@ -132,10 +132,17 @@ def _dies_sometimes(c):
 
 # ------------------------------------------------------------------ timeouts
 def test_trial_timeout_inline_fails_the_trial_and_goes_on():
-    started = time.monotonic()
-    result = spacedsl.minimize(lambda c: time.sleep(5 if c["x"] > 0.5 else 0) or c["x"], "x ~ uniform(0, 1)",
-                               strategy="random", n_trials=6, seed=0, trial_timeout=0.3)
-    assert time.monotonic() - started < 4
+    slept = []  # configurations whose 5 s sleep ran to its end: none, the timeout cut them short
+
+    def objective(c):
+        if c["x"] > 0.5:
+            time.sleep(5)
+            slept.append(c)
+        return c["x"]
+
+    result = spacedsl.minimize(objective, "x ~ uniform(0, 1)", strategy="random", n_trials=6, seed=0,
+                               trial_timeout=0.3)
+    assert slept == []
     slow = [t for t in result.trials if t.params["x"] > 0.5]
     assert slow and all(t.state == FAILED and t.error.startswith("TimeoutError: ") for t in slow)
     assert all(t.state == COMPLETE for t in result.trials if t.params["x"] <= 0.5)
@@ -151,10 +158,8 @@ def test_trial_timeout_where_signals_cannot_reach_the_trial():
 
 
 def test_search_timeout_stops_starting_trials():
-    started = time.monotonic()
     result = spacedsl.minimize(lambda c: time.sleep(0.1) or c["x"], "x ~ uniform(0, 1)", strategy="random",
                                n_trials=1000, timeout=0.5)
-    assert time.monotonic() - started < 2
     assert 2 <= len(result.trials) <= 7
 
 

@@ -15,7 +15,7 @@ layers in 1..8
 momentum ~ uniform(0.5, 0.99)
 noise ~ normal(0, 0.1)
 scale ~ lognormal(0, 0.5)
-dropout ~ uniform(0, 0.5, step=0.1)
+width ~ uniform(0, 512, step=16)
 epochs = 10
 """
 
@@ -33,7 +33,7 @@ def test_a_space_round_trips_through_sweep_yaml():
     assert sweep["parameters"]["layers"] == {"distribution": "int_uniform", "min": 1, "max": 8}
     assert sweep["parameters"]["opt"] == {"values": ["adam", "sgd", None, True]}
     assert sweep["parameters"]["epochs"] == {"value": 10}
-    assert sweep["parameters"]["dropout"] == {"distribution": "q_uniform", "min": 0, "max": 0.5, "q": 0.1}
+    assert sweep["parameters"]["width"] == {"distribution": "q_uniform", "min": 0, "max": 512, "q": 16}
     assert convert(text, "spacedsl", source="wandb") == space
     assert fmt().dumps(fmt().loads(text)) == text
     assert convert(sweep, "spacedsl") == space  # the dict is recognised as a sweep
@@ -62,15 +62,15 @@ parameters:
 
 def test_conditions_tied_groups_and_constraints_are_refused_together():
     space = spacedsl.parse('k in [1, 2]\nif k == 1 {\n    z ~ uniform(0, 1) = 0.5\n}\n(a, b) in [(1, 2), (3, 4)]\n'
-                           'where k > 0\nx ~ expon(1)\n', filename="s.space")
+                           'where k > 0\nx ~ expon(1)\nd ~ uniform(0, 1, step=0.1)\n', filename="s.space")
     with pytest.raises(ConversionError) as info:
         fmt().dumps(space)
     text = str(info.value)
     for needle in ("s.space:2:1: if k == 1", "s.space:5:1: (a, b) in", "s.space:6:1: where k > 0",
-                   "s.space:7:1: x ~ expon(1)"):
+                   "s.space:7:1: x ~ expon(1)", "s.space:8:1: d ~ uniform(0, 1, step=0.1): W&B computes"):
         assert needle in text
-    assert len(info.value.problems) == 4
-    with pytest.warns(LossyConversion, match="dropped 4 statements"):
+    assert len(info.value.problems) == 5
+    with pytest.warns(LossyConversion, match="dropped 5 statements"):
         sweep = convert(space, "wandb", lossy=True)
     assert sweep["parameters"] == {"k": {"values": [1, 2]}}
 

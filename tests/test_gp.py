@@ -8,7 +8,6 @@ and constrained spaces, survives failed trials, batches, and is seeded.
 
 import math
 import statistics
-import time
 
 import numpy as np
 import pytest
@@ -374,21 +373,21 @@ def test_options_are_checked():
     assert GPEI("x ~ uniform(0, 1)", seed=0).ask(0) == []
 
 
-def test_time_per_ask_at_50_observations_in_6d():
+def test_asks_at_50_observations_in_6d_are_new_and_in_the_space():
+    """(Their time: benchmarks/bench_strategies.py, "time per proposal after 50 observations".)"""
     space = spacedsl.parse("; ".join(f"x{i} ~ uniform(0, 1)" for i in range(6)))
     strategy = GPEI(space, seed=0)
     rng = np.random.default_rng(0)
     centre = rng.random(6)
     for config in space.sample(50, seed=1):
         strategy.tell(config, float(np.sum((np.array(list(config.values())) - centre) ** 2)))
-    times = []
+    asked = []
     for _ in range(5):
-        start = time.perf_counter()
         (config,) = strategy.ask(1)
-        times.append(time.perf_counter() - start)
+        space.validate(config)
+        asked.append(config)
         strategy.tell(config, float(np.sum((np.array(list(config.values())) - centre) ** 2)))
-    print(f"gp-ei: median time per ask at 50 observations in 6-D: {1e3 * np.median(times):.1f} ms")
-    assert np.median(times) < 2.0
+    assert len({tuple(sorted(c.items())) for c in asked}) == 5
 
 
 def test_sobol_helper_gives_any_number_of_points():

@@ -202,6 +202,32 @@ def test_unknown_samplers_and_bad_options_are_clear():
                           strategy_options={"no_such_option": 1})
 
 
+def test_any_plugin_can_offer_a_family_of_strategies():
+    made = []
+
+    class Toy:
+        @spacedsl.hookimpl
+        def spacedsl_strategies(self):
+            def family(rest):
+                if rest != "ok":
+                    raise spacedsl.PluginError(f"no toy {rest!r}")
+                made.append(rest)
+                return plugins.strategy("random")
+            return {"toy:": family}
+
+    toy = Toy()
+    plugins.register(toy, name="toy")
+    try:
+        result = spacedsl.minimize(lambda c: c["x"], "x ~ uniform(0, 1)", strategy="toy:ok", n_trials=3)
+        assert len(result.trials) == 3 and made == ["ok"]
+        with pytest.raises(spacedsl.PluginError, match="no toy 'nope'"):
+            plugins.strategy("toy:nope")
+        with pytest.raises(spacedsl.PluginError, match="unknown strategy 'toyz:ok'"):
+            plugins.strategy("toyz:ok")
+    finally:
+        plugins.unregister(toy)
+
+
 def test_the_family_shows_in_the_listing():
     rows = {(kind, name): prov for kind, name, prov in plugins.listing()}
     assert rows[("strategy", "optuna:NAME")].package == "spacedsl"
@@ -287,3 +313,11 @@ def test_what_optuna_distributions_cannot_carry_is_refused_with_positions():
         convert({"bad name": optuna.distributions.FloatDistribution(0, 1),
                  "ok": optuna.distributions.IntDistribution(1, 3, log=True)}, "spacedsl")
     assert [p.statement for p in info.value.problems] == ["bad name"]
+
+
+def test_the_spec_name_works_after_import_spacedsl_and_imports_no_optuna_until_used():
+    import subprocess
+    code = ("import sys, spacedsl; f = spacedsl.integrations.optuna.suggest; "
+            "spacedsl.plugins.strategies(); print('optuna' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

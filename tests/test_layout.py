@@ -208,7 +208,7 @@ def test_the_readme_layout_names_every_folder_of_the_package():
 
 def test_every_public_name_the_readme_uses_imports():
     text = _readme()
-    names = set(re.findall(r"(?<![/\w.])spacedsl\.([A-Za-z_][\w.]*\w)", text))
+    names = set(re.findall(r"""(?<![/\w."'])spacedsl\.([A-Za-z_][\w.]*\w)""", text))
     names |= {n.strip() for group in re.findall(r"from spacedsl import ([\w, ]+)", text) for n in group.split(",")}
     assert {"parse", "load", "dumps", "minimize", "search", "SpaceSearchCV", "hookimpl"} <= names
     for dotted in sorted(names):

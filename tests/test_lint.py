@@ -29,6 +29,7 @@ CASES = {
     "S108": ('m in ["p", "q"]\nwhere m != "q"\n', (1, 1, 1, 16)),
     "S109": ('k in ["a", "b"] = "b"\nif k == "a" {\n    w in 1..4 = 2\n}\n', (3, 17, 3, 18)),
     "S110": ("a in 1..100\nb in 1..100\nwhere a + b <= 10\n", (3, 1, 3, 18)),
+    "S111": ("a in 1..3  # spacedsl: ignore[S1O1]\n", (1, 31, 1, 35)),
 }
 
 
@@ -58,13 +59,14 @@ def test_ignore_comment_silences_only_that_code(code):
     lines[line - 1] += f"  # spacedsl: ignore[{code}]"
     assert code not in codes(lint_text("\n".join(lines)))
     lines = text.split("\n")
-    other = "S999"
+    other = "S105" if code != "S105" else "S101"
     lines[line - 1] += f"  # spacedsl: ignore[{other}]"
     assert code in codes(lint_text("\n".join(lines)))
 
 
 def test_ignore_forms():
     text = "c in [7]  # spacedsl: ignore\nd in [8]  # spacedsl: ignore[s103, S105]\ne in [9] # ignore[S105]\n"
+    assert "S111" not in codes(lint_text(text))
     assert [(f.code, f.line) for f in lint_text(text)] == [("S105", 3)]
     # a '#' inside a string is not a comment
     assert codes(lint_text('c in ["# spacedsl: ignore[S105]"]\n')) == ["S105"]
@@ -186,9 +188,9 @@ def test_huge_grids_are_printed_short():
 
 SHARED_PARENT = '''
 algo in ["a", "b", "c", "d"]
-x in 0..10
-y in 0..10
-where x + y <= 15
+x in 0..5
+y in 0..5
+where x + y <= 7
 if algo in ["c", "d"] {
     depth in 1..6
     u ~ uniform(0, 1)
@@ -197,10 +199,10 @@ if algo in ["c", "d"] {
     }
 }
 if algo == "d" {
-    p in 0..8
-    q in 0..8
+    p in 0..4
+    q in 0..4
     r in [1, 2]
-    where p + q <= 9
+    where p + q <= 5
 }
 if algo == "b" {
     w in [1, 2, 3]
@@ -215,8 +217,8 @@ def test_enumeration_split_under_a_shared_parent_is_exact():
     s = survey(space)
     assert s.grid_exact and s.grid_size == sum(1 for _ in space.grid())
     assert s.fraction.exact
-    u = np.random.default_rng(1).random((200_000, len(space.dimensions)))
-    assert s.fraction.value == pytest.approx(space.feasible_unit(u).mean(), abs=0.005)
+    u = np.random.default_rng(1).random((100_000, len(space.dimensions)))
+    assert s.fraction.value == pytest.approx(space.feasible_unit(u).mean(), abs=0.007)  # 5 standard errors
     assert [(dim.label, values) for dim, values in s.unseen] == [("w", [1])]
 
 
@@ -242,7 +244,7 @@ def _roundtrip_module():
     return module
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(_roundtrip_module().space_texts())
 def test_any_valid_space_lints_and_counts_its_grid(text):
@@ -255,5 +257,5 @@ def test_any_valid_space_lints_and_counts_its_grid(text):
         assert (f.end_line, f.end_column) > (f.line, f.column)
     s = report.survey
     assert 0.0 <= s.fraction.low <= s.fraction.value <= s.fraction.high <= 1.0
-    if s.grid_exact and s.grid_size <= 20_000:
+    if s.grid_exact and s.grid_size <= 5_000:
         assert s.grid_size == sum(1 for _ in space.grid())

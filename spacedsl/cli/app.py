@@ -27,6 +27,7 @@ import tempfile
 import spacedsl
 from .. import plugins
 from ..space import format_text
+from ..results.cli import add_parser as _add_report
 from ..tooling.diff import add_parser as _add_diff
 from ..tooling.lint import add_parser as _add_lint
 from ..tooling.lsp import add_parser as _add_lsp
@@ -270,7 +271,7 @@ def cmd_plugins(args):
 
 # ------------------------------------------------------------------- main
 _SUBCOMMANDS = (_add_check, _add_fmt, _add_sample, _add_grid, _add_plugins, _add_tune, _add_studies,
-                _add_trials, _add_lint, _add_diff, _add_lsp, _add_convert)
+                _add_trials, _add_lint, _add_diff, _add_lsp, _add_convert, _add_report)
 
 
 def _version():

@@ -49,6 +49,7 @@ from .. import plugins
 from ..evaluators import get_scorer
 from ..language.errors import DSLError
 from ..plugins import PluginError
+from ..results import cli as report_cli
 from ..running.loop import study_for_file
 from ..running.search import check_params, search
 from ..space import load
@@ -122,6 +123,7 @@ def add_parser(subparsers):
                    help="run trials on a Dask cluster, e.g. tcp://HOST:8786 (needs spacedsl[dask])")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    report_cli.add_tune_option(p)
     p.set_defaults(func=cmd_tune)
     return p
 
@@ -239,7 +241,7 @@ def _run(args, space, estimator, store):
         print(json.dumps(summary))
     else:
         print_table(summary)
-    return 0
+    return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file)
 
 
 def _study_name(args):

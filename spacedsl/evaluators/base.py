@@ -30,6 +30,7 @@ import attrs
 import numpy as np
 
 from ..language.errors import did_you_mean
+from ..storage.trials import error_text
 
 
 @attrs.frozen
@@ -93,9 +94,19 @@ class FoldResult:
     error: str | None = None
 
 
-def error_text(exc):
-    """How a failure is recorded: ``"ValueError: the message"``."""
-    return f"{type(exc).__name__}: {exc}"
+def holdout_split(estimator, X, y, groups, fraction, seed, stratify=None):
+    """``(train, test)`` index arrays holding out ``fraction`` (or that many samples): by group when
+    ``groups`` are given, else stratified by ``y`` where that makes sense (``stratify=None``: for a
+    classifier on a classification target) -- ``search``'s test set and the ``holdout`` evaluator."""
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+    from sklearn.utils.validation import _num_samples
+
+    indices = np.arange(_num_samples(X))
+    if groups is not None:
+        return next(GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed).split(indices, y, groups))
+    if stratify is None:
+        stratify = is_stratified(estimator, y)
+    return tuple(train_test_split(indices, test_size=fraction, random_state=seed, stratify=y if stratify else None))
 
 
 def get_scorer(estimator, scoring):

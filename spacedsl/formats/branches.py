@@ -47,7 +47,7 @@ def branches(space, deciding, ignore=(), constraints=True):
     dims = space.dimensions
     deciding = sorted(deciding)
     ignored = {id(e) for e in ignore}
-    model = space._model
+    model = space.model
     known = set(space.constants) | {n for j in deciding for n in dims[j].names}
     out = []
     for batch in batches(model, dims=deciding, resolution=1, apply_constraints=constraints):
@@ -92,7 +92,7 @@ def truth_table(space, expr, name):
         ``[(value, holds), ...]`` in the domain's order, and whether it holds while the parameter is
         inactive (compares as none).
     """
-    model = space._model
+    model = space.model
     j, _ = model.by_name[name]
     dim = model.dims[j]
     n = dim.size
@@ -105,7 +105,7 @@ def truth_table(space, expr, name):
 
 def truth(space, expr, config):
     """Whether an expression holds for values of finite, untied parameters (``{name: value}``) and constants."""
-    model = space._model
+    model = space.model
     batch = Batch(model, 1)
     for name, value in config.items():
         j, _ = model.by_name[name]

@@ -54,6 +54,7 @@ import collections
 import contextlib
 import functools
 import inspect
+import math
 import weakref
 
 import attrs
@@ -157,19 +158,27 @@ def _param(dim, nodes):
         return Param(dim, dim.label, "categorical", {"choices": tuple(range(dim.size))}, "index")
     if dim.kind == "choice":
         values = tuple(dim.finite.values)
-        if len(set(values)) == len(values):
+        if len(set(values)) == len(values) and all(map(_fits, values)):
             return Param(dim, name, "categorical", {"choices": values}, "value")
         return Param(dim, f"{name}[index]", "categorical", {"choices": tuple(range(dim.size))}, "index")
     if dim.kind == "range":
         r = dim.finite
+        if not (_fits(r.low) and _fits(r.high)):  # Optuna computes in floats: ask for the position
+            return Param(dim, f"{name}[index]", "int", {"low": 0, "high": r.size - 1}, "index")
         kind = "int" if r.integer else "float"
         return Param(dim, name, kind, {"low": r.low, "high": r.value(r.size - 1), "step": r.step}, "range")
     prior, dist = dim.prior, nodes[name].domain.name
-    if dist == "randint":
+    wide = not math.isfinite(prior.high - prior.low) or not (_fits(prior.low) and _fits(prior.high))
+    if dist == "randint" and not wide:
         return Param(dim, name, "int", {"low": prior.int_low, "high": prior.int_high}, "snap")
-    if dist in ("uniform", "loguniform"):  # a step and ': int' round Optuna's draw as they round ours
+    if dist in ("uniform", "loguniform") and not wide:  # a step and ': int' round Optuna's draw as they round ours
         return Param(dim, name, "float", {"low": prior.low, "high": prior.high, "log": dist == "loguniform"}, "snap")
     return Param(dim, f"{name}[unit]", "float", {"low": 0.0, "high": 1.0}, "unit")
+
+
+def _fits(value):
+    """Whether Optuna, which computes in floats, holds the value exactly (integers up to 2**53)."""
+    return not isinstance(value, int) or isinstance(value, bool) or abs(value) <= 2**53
 
 
 class Plan:
@@ -230,6 +239,12 @@ def plan_for(space):
     return plan
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text):
+    """Space text parsed once, not once per trial."""
+    return as_space(text)
+
+
 def _broken_message(c):
     line = f" (line {c.pos.line})" if c.pos is not None else ""
     return f"the configuration breaks the constraint 'where {c.text}'{line}"
@@ -248,7 +263,7 @@ def suggest(trial, space):
         The configuration: active parameters and constants, plain Python values.
     """
     optuna = require_optuna()
-    plan = plan_for(as_space(space))
+    plan = plan_for(_parsed(space) if isinstance(space, str) else as_space(space))
     config, broken = plan.ask(trial)
     if broken:
         raise optuna.TrialPruned(_broken_message(broken[0]))

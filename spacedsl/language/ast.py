@@ -33,9 +33,12 @@ def _pos():
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-def _literal_key(value):
-    # 1, 1.0 and true are three different literals, although Python says 1 == 1.0 == True.
-    return (type(value).__name__, value)
+def literal_key(value):
+    """Equality key of literals: 1, 1.0 and true are three different values, although Python says
+    1 == 1.0 == True (tuples, as tied rows, key each element)."""
+    if isinstance(value, tuple):
+        return tuple(literal_key(v) for v in value)
+    return type(value).__name__, value
 
 
 # ---------------------------------------------------------------- expressions
@@ -49,7 +52,7 @@ class Literal:
         value: The plain Python value.
     """
 
-    value: object = attrs.field(eq=_literal_key)
+    value: object = attrs.field(eq=literal_key)
     pos: Pos | None = _pos()
 
 

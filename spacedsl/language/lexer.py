@@ -3,9 +3,10 @@
 Lark's own lexers work too, but this one is about twice as fast, cuts keywords
 at word boundaries (``index`` is a name, never ``in`` + ``dex``), drops
 newlines inside ``(...)`` and ``[...]`` (so lists and argument lists may span
-lines) while keeping them inside ``{...}`` blocks, and bounds nesting. Token
-names are the grammar's own, read from Lark's terminal table, so the two cannot
-drift apart.
+lines) while keeping them inside ``{...}`` blocks, and bounds nesting. Its
+tokens are defined here once: the grammar only ``%declare``s them, and the
+keywords and operators are the grammar's own strings, read from Lark's terminal
+table, so the two cannot drift apart.
 """
 
 from __future__ import annotations

@@ -147,142 +147,203 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
     configuration already complete in the study is skipped, up to ``max_skips`` in a row (then it
     is run anyway, so a strategy that only repeats itself still ends; a grid passes infinity).
     """
-    trials, infos, queue, done = [], {}, collections.deque(), set()
-    if store is not None:
-        for trial, info in store.trials_with_info(study):
-            trials.append(trial)
-            infos[trial.number] = info
-        queue.extend(_offer_again(trials))
-        for t in trials:
+    loop = TrialLoop(proposer, task, n_trials, workers=workers, maximize=maximize, ask_size=ask_size,
+                     batch_size=batch_size, store=store, study=study, seed=seed, max_skips=max_skips,
+                     timeout=timeout, trial_timeout=trial_timeout, callback=callback)
+    return loop.run()
+
+
+class TrialLoop:
+    """One `run_trials`: what is running, what is queued, and what the strategy was told.
+
+    Attributes:
+        trials: Every trial so far (a resumed study's first), in the order they ended.
+        infos: The `Outcome.info` of each trial, by number.
+        queue: Configurations to run before asking the strategy again (interrupted ones first).
+        done: Keys of the configurations complete in the study (with a store): repeats are skipped.
+        flying: ``{future: (number, config, started)}`` of the trials running.
+        retried: Keys of configurations whose worker died once: they run again, alone (``solo``).
+        untold: Lock-step only: the batch's ``(number, config, loss)``, told in trial order once it is back.
+    """
+
+    def __init__(self, proposer, task, n_trials, *, workers, maximize, ask_size, batch_size, store, study,
+                 seed, max_skips, timeout, trial_timeout, callback):
+        self.proposer, self.task, self.n_trials, self.workers = proposer, task, n_trials, workers
+        self.maximize, self.ask_size, self.batch_size, self.max_skips = maximize, ask_size, batch_size, max_skips
+        self.store, self.study, self.seed, self.callback = store, study, seed, callback
+        self.trial_timeout = trial_timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.trials, self.infos, self.queue, self.done = [], {}, collections.deque(), set()
+        self.flying, self.retried, self.untold = {}, set(), []
+        self.exhausted = self.abandoned = self.solo = self.full = False
+        self.skips = 0
+        self._resume()
+        self.finished = sum(t.finished for t in self.trials)
+        self.local_number = len(self.trials)
+
+    def run(self):
+        """Start trials as workers free up and record them as they end; a `Run`."""
+        try:
+            while True:
+                self._start_trials()
+                if not self.flying:
+                    break
+                limit = self._limit()
+                for future in sorted(self._wait(limit), key=lambda f: self.flying[f][0]):
+                    self._collect(future)
+                if limit:
+                    self._abandon_late(limit)
+        except BaseException:
+            _interrupt(self.store, self.study, self.flying)
+            self.workers.close(wait=False)
+            raise
+        self.workers.close(wait=not self.abandoned)
+        self.trials.sort(key=lambda t: t.number)
+        return Run(self.trials, self.infos)
+
+    # ------------------------------------------------------------ starting
+    def _resume(self):
+        """Tell the strategy a resumed study's finished trials; queue its interrupted ones again."""
+        if self.store is None:
+            return
+        for trial, info in self.store.trials_with_info(self.study):
+            self.trials.append(trial)
+            self.infos[trial.number] = info
+        self.queue.extend(_offer_again(self.trials))
+        for t in self.trials:
             if t.state == COMPLETE:
-                done.add(config_key(t.params))
+                self.done.add(config_key(t.params))
             if t.finished:
-                proposer.tell(t.params, _loss(t.value, maximize))
-    finished = sum(t.finished for t in trials)
-    run = Run(trials, infos)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    flying = {}  # future -> (number, config, started)
-    exhausted, abandoned, skips, local_number, full = False, False, 0, len(trials), False
-    retried = set()  # keys of configurations whose worker died once: they run again, alone
-    solo = False     # such a configuration is running
-    untold = []      # lock-step: a batch's results, told in trial order once the whole batch is back
+                self.proposer.tell(t.params, _loss(t.value, self.maximize))
 
-    def next_config():
-        nonlocal exhausted
-        if not queue and not exhausted:
-            if batch_size is not None and flying:
+    def _start_trials(self):
+        """Give every free worker a trial, within the budget and before the deadline."""
+        while (len(self.flying) < self.workers.capacity and self.finished + len(self.flying) < self.n_trials
+               and not self.full and (self.deadline is None or time.monotonic() < self.deadline)):
+            if self.solo:
+                break  # a configuration whose worker died runs alone, so a second death is its own
+            config = self._next_config()
+            if config is None:
+                break
+            key = config_key(config)
+            if key in self.done and self.skips < self.max_skips:
+                self.skips += 1
+                continue
+            if key in self.retried:
+                if self.flying:
+                    self.queue.appendleft(config)
+                    break
+                self.solo = True
+            started = self._start(config, unique=self.skips < self.max_skips)
+            if started == FULL:  # the study's budget is spent (other processes' trials count too)
+                self.full, self.solo = True, False
+                self.queue.appendleft(config)
+                break
+            if started == TAKEN:  # another process runs it, or ran it since we read the study
+                self.skips += 1
+                continue
+            self.skips = 0
+
+    def _next_config(self):
+        if not self.queue and not self.exhausted:
+            if self.batch_size is not None and self.flying:
                 return None  # lock-step: the next batch waits for this one
-            for _, told, loss in sorted(untold, key=lambda item: item[0]):
-                proposer.tell(told, loss)  # in trial order, whichever worker finished first
-            untold.clear()
-            want = batch_size or ask_size
-            configs = proposer.ask(max(1, min(want, n_trials - finished - len(flying))))
+            for _, told, loss in sorted(self.untold, key=lambda item: item[0]):
+                self.proposer.tell(told, loss)  # in trial order, whichever worker finished first
+            self.untold.clear()
+            want = self.batch_size or self.ask_size
+            configs = self.proposer.ask(max(1, min(want, self.n_trials - self.finished - len(self.flying))))
             if not configs:
-                exhausted = True
-            queue.extend(dict(c) for c in configs)
-        return queue.popleft() if queue else None
+                self.exhausted = True
+            self.queue.extend(dict(c) for c in configs)
+        return self.queue.popleft() if self.queue else None
 
-    def interrupted(number, config):
+    def _start(self, config, unique=False):
+        """Start a trial: its number, or `FULL` / `TAKEN` from the store (nothing started)."""
+        if self.store is not None:  # the budget is the study's, shared with every process running it
+            number = self.store.start_trial(self.study, config, self.seed, budget=self.n_trials, unique=unique)
+            if number in (FULL, TAKEN):
+                return number
+        else:
+            number, self.local_number = self.local_number, self.local_number + 1
+        started = time.monotonic()
+        future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study)
+        self.flying[future] = (number, config, started)
+        return number
+
+    # ------------------------------------------------------------ waiting
+    def _limit(self):
+        """The driver's own deadline for a trial: later where the worker's alarm should act first."""
+        if not self.trial_timeout:
+            return None
+        return self.trial_timeout + (max(1.0, 0.1 * self.trial_timeout) if self.workers.alarms else 0.0)
+
+    def _wait(self, limit):
+        """The futures that are done, waiting for one (or, with a limit, until a trial may be late)."""
+        timeout = None
+        if limit:
+            first = min(started for _, _, started in self.flying.values())
+            timeout = max(0.01, min(POLL, first + limit - time.monotonic()))
+        ready, _ = cf.wait(list(self.flying), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return ready
+
+    def _collect(self, future):
+        number, config, _started = self.flying[future]
+        self.solo = False
+        try:
+            outcome = future.result()
+        except cf.BrokenExecutor as exc:  # a worker died, and every trial the pool ran with it
+            del self.flying[future]
+            key = config_key(config)
+            if key not in self.retried:  # once more: it may not be the one that killed it
+                self.retried.add(key)
+                self._interrupted(number, config)
+                self.queue.appendleft(config)
+                return
+            outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]} (twice)")
+        except Exception as exc:  # the task could not be sent or run
+            del self.flying[future]
+            outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]}")
+        else:
+            del self.flying[future]  # (not before: a Ctrl-C above leaves it to be recorded as interrupted)
+        self._record(number, config, outcome)
+
+    def _abandon_late(self, limit):
+        """Trials the worker could not stop: stop waiting for them and record them timed out."""
+        late = [f for f, (_, _, started) in self.flying.items() if time.monotonic() - started >= limit]
+        for future in late:
+            self.abandoned, self.solo = True, False
+            number, config, started = self.flying.pop(future)
+            future.cancel()
+            self._record(number, config, Outcome(None, timeout_text(self.trial_timeout), time.monotonic() - started))
+
+    # ------------------------------------------------------------ recording
+    def _interrupted(self, number, config):
         """A trial cut short, to run again: kept as failed "interrupted", not counted, not told."""
-        if store is not None:
-            store.finish_trial(study, number, None, FAILED, INTERRUPTED)
-        trials.append(Trial(number, dict(config), None, FAILED, INTERRUPTED))
+        if self.store is not None:
+            self.store.finish_trial(self.study, number, None, FAILED, INTERRUPTED)
+        self.trials.append(Trial(number, dict(config), None, FAILED, INTERRUPTED))
 
-    def record(number, config, outcome):
-        nonlocal finished
+    def _record(self, number, config, outcome):
         ok = outcome.value is not None and math.isfinite(outcome.value)
         trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
                       None if ok else (outcome.error or f"ValueError: the result was {outcome.value!r}"),
                       outcome.duration)
-        if store is not None:
-            store.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration,
-                               info=outcome.info)
-        infos[number] = outcome.info
-        trials.append(trial)
-        finished += 1
-        if batch_size is None:
-            proposer.tell(config, _loss(trial.value, maximize))
+        if self.store is not None:
+            self.store.finish_trial(self.study, number, trial.value, trial.state, trial.error, trial.duration,
+                                    info=outcome.info)
+        self.infos[number] = outcome.info
+        self.trials.append(trial)
+        self.finished += 1
+        loss = _loss(trial.value, self.maximize)
+        if self.batch_size is None:
+            self.proposer.tell(config, loss)
         else:
-            untold.append((number, config, _loss(trial.value, maximize)))
-        if trial.state == COMPLETE and store is not None:
-            done.add(config_key(config))
-        if callback is not None:
-            callback(trial)
-
-    try:
-        while True:
-            while (len(flying) < workers.capacity and finished + len(flying) < n_trials and not full
-                   and (deadline is None or time.monotonic() < deadline)):
-                if solo:
-                    break  # a configuration whose worker died runs alone, so a second death is its own
-                config = next_config()
-                if config is None:
-                    break
-                if config_key(config) in done and skips < max_skips:
-                    skips += 1
-                    continue
-                if config_key(config) in retried:
-                    if flying:
-                        queue.appendleft(config)
-                        break
-                    solo = True
-                if store is not None:  # the budget is the study's, shared with every process running it
-                    number = store.start_trial(study, config, seed, budget=n_trials, unique=skips < max_skips)
-                    if number == FULL:
-                        full, solo = True, False
-                        queue.appendleft(config)
-                        break
-                    if number == TAKEN:  # another process runs it, or ran it since we read the study
-                        skips += 1
-                        continue
-                    skips = 0
-                else:
-                    skips = 0
-                    number, local_number = local_number, local_number + 1
-                flying[_submit(workers, task, config, trial_timeout, number, store, study)] = (
-                    number, config, time.monotonic())
-            if not flying:
-                break
-            limit = None
-            if trial_timeout:  # the driver's own deadline: later where the worker's alarm should act first
-                limit = trial_timeout + (max(1.0, 0.1 * trial_timeout) if workers.alarms else 0.0)
-                first = min(started for _, _, started in flying.values())
-                wait = max(0.01, min(POLL, first + limit - time.monotonic()))
-            ready, _ = cf.wait(list(flying), timeout=wait if limit else None, return_when=cf.FIRST_COMPLETED)
-            for future in sorted(ready, key=lambda f: flying[f][0]):
-                number, config, _started = flying[future]
-                solo = False
-                try:
-                    outcome = future.result()
-                except cf.BrokenExecutor as exc:  # a worker died, and every trial the pool ran with it
-                    del flying[future]
-                    if config_key(config) not in retried:  # once more: it may not be the one that killed it
-                        retried.add(config_key(config))
-                        interrupted(number, config)
-                        queue.appendleft(config)
-                        continue
-                    outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]} (twice)")
-                except Exception as exc:  # the task could not be sent or run
-                    del flying[future]
-                    outcome = Outcome(None, f"WorkerError: {error_text(exc).splitlines()[0]}")
-                else:
-                    del flying[future]  # (not before: a Ctrl-C above leaves it to be recorded as interrupted)
-                record(number, config, outcome)
-            if limit:
-                late = [f for f, (_, _, started) in flying.items() if time.monotonic() - started >= limit]
-                for future in late:  # the worker could not stop it: stop waiting for it
-                    abandoned, solo = True, False
-                    number, config, started = flying.pop(future)
-                    future.cancel()
-                    record(number, config, Outcome(None, timeout_text(trial_timeout),
-                                                   time.monotonic() - started))
-    except BaseException:
-        _interrupt(store, study, flying)
-        workers.close(wait=False)
-        raise
-    workers.close(wait=not abandoned)
-    trials.sort(key=lambda t: t.number)
-    return run
+            self.untold.append((number, config, loss))
+        if trial.state == COMPLETE and self.store is not None:
+            self.done.add(config_key(config))
+        if self.callback is not None:
+            self.callback(trial)
 
 
 def _submit(workers, task, config, trial_timeout, number, store, study):

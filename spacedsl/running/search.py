@@ -45,11 +45,10 @@ import numbers
 import time
 
 import attrs
-import numpy as np
 
 from .. import plugins
 from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text, evaluate_on_splits,
-    get_scorer, is_stratified)
+                               get_scorer, holdout_split)
 from ..language.errors import did_you_mean
 from ..space import as_space
 from ..storage.trials import COMPLETE
@@ -231,15 +230,8 @@ def _test_split(estimator, X, y, groups, test_size, seed):
     """(rest, test) index arrays, or (None, None) without ``test_size``."""
     if test_size is None:
         return None, None
-    from sklearn.model_selection import GroupShuffleSplit, train_test_split
-    from sklearn.utils.validation import _num_samples
-
     check_fraction("test_size", test_size)
-    indices = np.arange(_num_samples(X))
-    if groups is not None:
-        return next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(indices, y, groups))
-    stratify = y if is_stratified(estimator, y) else None
-    return train_test_split(indices, test_size=test_size, random_state=seed, stratify=stratify)
+    return holdout_split(estimator, X, y, groups, test_size, seed)
 
 
 def _evaluation(trial, info):

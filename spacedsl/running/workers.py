@@ -25,6 +25,8 @@ import time
 
 import attrs
 
+from ..storage.trials import error_text
+
 
 @attrs.frozen
 class Outcome:
@@ -46,10 +48,6 @@ class Outcome:
 class TrialTimeout(BaseException):
     """Raised inside a trial that ran past ``trial_timeout`` (a BaseException, so that the trial's
     own ``except Exception`` does not swallow it)."""
-
-
-def error_text(exc):
-    return f"{type(exc).__name__}: {exc}"
 
 
 def timeout_text(seconds):

@@ -1,6 +1,6 @@
 """Semantic checks: from parsed statements to a checked, normalised, compiled space.
 
-Every check of SPEC section 1 "Errors" lives here and raises a
+Every check of the language (README, "Language reference") lives here and raises a
 `DSLSemanticError` pointing at the text that caused it.
 """
 
@@ -15,12 +15,13 @@ import numpy as np
 
 from .. import plugins
 from ..language import ast
+from ..language.ast import literal_key
 from ..language.errors import DSLSemanticError, did_you_mean
 from ..language.printer import dist_text, expr_text, literal_text
 from .distributions import ArgumentError, Prior, decimals, probe, resolve
 from .exact import EXACT_LIMIT, enumerate_rows, plan  # noqa: F401 - EXACT_LIMIT: the documented bound
 from .expr import Codes, is_number, names_in
-from .model import Constraint, Dim, ListValues, Model, RangeValues, decode, literal_key
+from .model import Constraint, Dim, ListValues, Model, RangeValues, decode
 
 DRAWS = 10_000  # larger ones by this many seeded draws
 MAX_RANGE = 10**9

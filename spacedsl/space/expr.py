@@ -3,7 +3,7 @@
 Nothing here calls Python's ``eval``: the syntax tree is walked and every
 operator is applied to numpy arrays holding one value per configuration.
 
-Semantics (SPEC section 1):
+Semantics (README, "Expressions"):
 - an inactive parameter is ``none``;
 - ``==``/``!=`` compare any two values (a boolean never equals a number);
 - ``< <= > >=`` order two numbers or two strings, and are false otherwise;

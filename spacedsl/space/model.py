@@ -14,6 +14,7 @@ import math
 import attrs
 import numpy as np
 
+from ..language.ast import literal_key
 from ..language.printer import literal_text
 from .expr import Evaluator, NONE, is_number
 
@@ -36,13 +37,6 @@ def value_key(value):
     if isinstance(value, tuple):
         return tuple(value_key(v) for v in value)
     return (isinstance(value, bool), value)
-
-
-def literal_key(value):
-    """Equality key of literals: 1, 1.0 and true are three different values."""
-    if isinstance(value, tuple):
-        return tuple(literal_key(v) for v in value)
-    return type(value).__name__, value
 
 
 def _object_array(values):
@@ -97,7 +91,6 @@ class RangeValues:
     """``a..b step s`` without materialising it: value i is a + i*s."""
 
     ordered = True
-    numeric = True
 
     def __init__(self, low, step, size, integer, digits):
         self.low, self.step, self.size, self.integer, self.digits = low, step, size, integer, digits

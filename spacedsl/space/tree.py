@@ -20,10 +20,10 @@ import inspect
 
 import attrs
 
-from ..language import ast
 from .. import plugins
-from .distributions import resolve
+from ..language import ast
 from ..language.printer import expr_text
+from .distributions import resolve
 from .space import as_space
 
 __all__ = ["Condition", "Constant", "Constraint", "Domain", "Parameter", "Tied", "names_in", "walk"]

@@ -10,6 +10,11 @@ TAKEN = "taken"  # start_trial with unique=True: the configuration is running or
 INTERRUPTED = "interrupted"  # the error of a trial stopped by Ctrl-C or a dead process; resumes offer it again
 
 
+def error_text(exc):
+    """How a failure is recorded in a trial's ``error``: ``"ValueError: the message"``."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 @attrs.frozen
 class Trial:
     """One evaluated configuration.

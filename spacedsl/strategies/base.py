@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..language.ast import literal_key
 from ..space import Space, as_space
-from ..space.model import literal_key
 
 
 def config_key(config, ignore=()):

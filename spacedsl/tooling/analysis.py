@@ -29,7 +29,7 @@ _WORD = re.compile(r"[A-Za-z0-9_.]+")
 # one token of spacedsl text, to give an error's position a width
 _TOKEN = re.compile(rf"""{_NAME}(?:\.{_NAME})*|[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+
                      |"(?:[^"\\\r\n]|\\.)*"?|'(?:[^'\\\r\n]|\\.)*'?|\.\.|==|!=|<=|>=|\S""", re.VERBOSE)
-_TIED_PART = re.compile(rf"{_NAME}(?:[ \t]*\.[ \t]*{_NAME})*|\)")
+_TIED_PART = re.compile(rf"#[^\r\n]*|{_NAME}(?:[ \t]*\.[ \t]*{_NAME})*|\)")
 _KEYWORDS = ("and", "or", "not", "in", "true", "false", "none")
 # a declaration at the start of a statement: `name in`, `name ~`, `name: int`, `name = 1`, `(a, b) in`
 _DECLARED = re.compile(rf"(?:^|[;{{])\s*(?:({_NAME}(?:\.{_NAME})*)\s*(?:in\b|~|:|=(?!=))|\(([^()]*)\)\s*in\b)")
@@ -141,6 +141,10 @@ class Document:
             statements = self.space.statements
         except spacedsl.DSLError as exc:
             self.error = exc
+        except Exception as exc:  # a bug in spacedsl: say so in the editor rather than say nothing
+            self.error = spacedsl.DSLError(f"spacedsl failed on this file ({type(exc).__name__}: {exc}); "
+                                           "please report it", filename)
+            statements = None
         if statements is not None:
             self._index(statements, ())
 
@@ -184,6 +188,8 @@ class Document:
                 for m in _TIED_PART.finditer(self.text, offset):
                     if m.group() == ")":
                         break
+                    if m.group().startswith("#"):
+                        continue
                     name = next(names, None)
                     if name is not None:
                         self._declare(name, self.span_at(m.start(), m.end() - m.start()), s, guards)

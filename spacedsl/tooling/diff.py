@@ -17,11 +17,11 @@ import sys
 import attrs
 
 from ..language import ast
+from ..language.ast import literal_key
 from ..language.errors import DSLError
 from ..language.printer import domain_text, dumps, expr_text, literal_text
 from ..space import parse
 from ..space.expr import names_in
-from ..space.model import literal_key
 from .lint import read_space_file
 from .survey import percent, survey
 
@@ -82,7 +82,8 @@ class Diff:
             draws = max(fa.draws, fb.draws)
             if draws:
                 feas += f" (estimated from {draws:,} seeded draws)"
-            out.append(f"= grid at resolution 5: {grid} configurations; feasible: {feas}")
+            noun = "configuration" if a == b == 1 else "configurations"
+            out.append(f"= grid at resolution 5: {grid} {noun}; feasible: {feas}")
         return out
 
     def to_dict(self):
@@ -206,7 +207,7 @@ def diff_spaces(old, new):
         elif key in renamed_new:
             o = p_old[renamed_new[key]]
             changes.append(Change("renamed", key, f"{o.key} renamed to {key}", o.line, e.line))
-            changes += _compare(o, e, renames, rename=True)
+            changes += _compare(o, e, renames)
         else:
             where = _context(e.guards)
             when = f" (active when {where})" if where else ""
@@ -230,11 +231,12 @@ def _group_conditions(changes):
         if c.kind != "condition":
             out.append(c)
             continue
-        head, _, tail = c.message.partition(": active ")
+        _, _, tail = c.message.partition(": active ")
         if tail in at:
             i = at[tail]
             prev = out[i]
-            out[i] = attrs.evolve(prev, name=f"{prev.name}, {c.name}", message=f"{prev.name}, {c.name}: active {tail}")
+            name = f"{prev.name}, {c.name}"
+            out[i] = attrs.evolve(prev, name=name, message=f"{name}: active {tail}")
         else:
             at[tail] = len(out)
             out.append(c)
@@ -246,7 +248,7 @@ def _renames(removed, added):
     for r in removed:
         best = None
         for a in added:
-            if a.key in taken or a.domain() != r.domain() or isinstance(a.node, ast.Tied) != isinstance(r.node, ast.Tied):
+            if a.key in taken or a.domain() != r.domain():
                 continue
             if best is None or abs(a.index - r.index) < abs(best.index - r.index):
                 best = a
@@ -273,7 +275,7 @@ def _kind(entry):
     return (type(domain).__name__, domain.name if isinstance(domain, ast.Distribution) else None)
 
 
-def _compare(o, n, renames, rename=False):
+def _compare(o, n, renames):
     key, lines = n.key, (o.line, n.line)
     out = []
     if isinstance(o.node, ast.Tied) or isinstance(n.node, ast.Tied):

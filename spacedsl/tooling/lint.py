@@ -42,6 +42,7 @@ CODES = {
     "S108": ("warning", "a choice value no configuration meeting the constraints takes"),
     "S109": ("info", "a default that never takes effect: its block is inactive under the other defaults"),
     "S110": ("warning", "the constraints reject most draws"),
+    "S111": ("warning", "an ignore comment naming a code lint does not have"),
 }
 
 
@@ -105,7 +106,8 @@ class Report:
             return f"{self.filename}: not checked further (errors)"
         s = self.survey
         size = _count(s.grid_size)
-        grid = f"{size} configurations" if s.grid_exact else f"at most {size} configurations"
+        noun = "configuration" if s.grid_size == 1 else "configurations"
+        grid = f"{size} {noun}" if s.grid_exact else f"at most {size} {noun}"
         return (f"{self.filename}: {self.parameters} parameters; grid at resolution 5: {grid}; "
                 f"feasible: {s.fraction.describe()}")
 
@@ -149,7 +151,7 @@ def lint_report(text, filename="<string>"):
         return Report(filename, [_error_finding(exc, text, filename)])
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
-    src = _Source(text, filename)
+    src = _Source(text.removeprefix("\ufeff"), filename)  # as the parser reads it
     measured = survey(space)
     findings = _Checks(space, src, measured).run()
     findings = [f for f in findings if not src.ignored(f)]
@@ -171,7 +173,7 @@ def _error_finding(exc, text, filename):
 
 _WORD = re.compile(r"[A-Za-z0-9_.]+|\S")
 _LEX = re.compile(r'"(?:[^"\\\r\n]|\\.)*"|\'(?:[^\'\\\r\n]|\\.)*\'|#[^\r\n]*')
-_IGNORE = re.compile(r"#.*?\bspacedsl:\s*ignore\b(?:\[([^\]]*)\])?")
+_IGNORE = re.compile(r"\bspacedsl:\s*ignore\b(?:\[([^\]]*)\])?")
 
 
 class _Source:
@@ -186,11 +188,13 @@ class _Source:
             for m in _LEX.finditer(line):
                 if m.group().startswith("#"):
                     self.comment_at[i] = m.start()
-                    ig = _IGNORE.match(m.group())
-                    if ig is not None:
+                    for ig in _IGNORE.finditer(m.group()):
                         codes = ig.group(1)
-                        self.ignores[i] = None if codes is None else {
-                            c.strip().upper() for c in codes.split(",") if c.strip()}
+                        if codes is None or self.ignores.get(i, set()) is None:
+                            self.ignores[i] = None
+                        else:
+                            self.ignores.setdefault(i, set()).update(
+                                c.strip().upper() for c in codes.split(",") if c.strip())
                     break
 
     def ignored(self, finding):
@@ -253,6 +257,7 @@ class _Checks:
                                      line, column, end_line, end_column))
 
     def run(self):
+        self._ignore_comments()
         self._conditions()
         self._constraints()
         self._defaults()
@@ -273,6 +278,16 @@ class _Checks:
         end_line, end_column = max(ends)
         return start.line, start.column, end_line, self.src.after_closers(end_line, end_column)
 
+    def _ignore_comments(self):
+        for line, codes in sorted(self.src.ignores.items()):
+            for code in sorted(codes or ()):
+                if code not in CODES:
+                    text = self.src.lines[line - 1]
+                    column = text.upper().find(code, self.src.comment_at[line]) + 1
+                    self.add("S111", f"'# spacedsl: ignore[{code}]' names no lint code, so it silences nothing",
+                             f"use one of {', '.join(c for c in CODES if c >= 'S1')}",
+                             (line, column, line, column + len(code)))
+
     # ----------------------------------------------------------- conditions
     def _conditions(self):
         dead_blocks = set()
@@ -284,20 +299,20 @@ class _Checks:
                 continue
             cond = f"if {expr_text(node.condition)}"
             span = self._expr_span(node.pos, node.condition)
-            checked = "in every configuration" if s.exact else "in any of the configurations checked"
+            no = "no configuration" if s.exact else "none of the grid points and seeded draws checked"
+            every = "every configuration" if s.exact else "every grid point and seeded draw checked"
+            likely = "" if s.exact else "likely "
             if not s.true_feasible:
                 dead_blocks.add(id(node.condition))
                 why = "" if not s.true else " that meets the constraints"
-                self.add("S101", f"'{cond}' never holds{why}: its block is dead"
-                         + ("" if s.exact else " (none of the grid points and seeded draws checked)"),
+                self.add("S101", f"'{cond}' holds in {no}{why}: its block is {likely}dead",
                          "fix the condition, or delete the block", span)
             elif not s.false_feasible:
                 why = "" if not s.false else " that meets the constraints"
-                what = "its else block is dead" if node.orelse else "the if is pointless"
+                what = f"its else block is {likely}dead" if node.orelse else f"the if is {likely}pointless"
                 fix = "fix the condition, or drop the else block" if node.orelse else \
                     "fix the condition, or move the block's statements out of the if"
-                self.add("S102", f"'{cond}' holds in every configuration{why}: {what}"
-                         + ("" if s.exact else f" ({checked})"), fix, span)
+                self.add("S102", f"'{cond}' holds in {every}{why}: {what}", fix, span)
 
     def _constraints(self):
         for s in self.survey.wheres:
@@ -403,10 +418,11 @@ class _Checks:
         elif dom.name in ("uniform", "randint") and 0 < low and high / low >= LOG_SPAN:
             decades = math.log10(high / low)
             top = (high - high / 10) / (high - low)
+            log = f"loguniform({literal_text(low)}, {literal_text(high)})" + (
+                " with ': int'" if dom.name == "randint" else "")
             self.add("S107", f"'{s.name}' ~ {dom.name}({literal_text(low)}, {literal_text(high)}) spans "
-                     f"{decades:.1f} decades on a linear scale: {top:.0%} of draws fall in the top decade", f"use loguniform({literal_text(low)}, {literal_text(high)})"
-                     + (" with ': int'" if dom.name == "randint" else "")
-                     + " if every decade matters", span)
+                     f"{decades:.1f} decades on a linear scale: {top:.0%} of draws fall in the top decade",
+                     f"use {log} if every decade matters", span)
 
     # ------------------------------------------------------- constraints' reach
     def _unseen(self):

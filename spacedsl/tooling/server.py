@@ -146,7 +146,12 @@ def _refresh(ls, uri, delay):
 
 async def _lint_later(ls, uri, doc, delay):
     await asyncio.sleep(delay)
-    findings = await asyncio.to_thread(lint_text, doc.text, doc.filename)
+    try:
+        findings = await asyncio.to_thread(lint_text, doc.text, doc.filename)
+    except Exception as exc:  # a bug in lint must not take the check diagnostics down with it
+        ls.window_log_message(types.LogMessageParams(type=types.MessageType.Error,
+                                                     message=f"spacedsl lint failed: {type(exc).__name__}: {exc}"))
+        return
     if ls.documents.get(uri) is not doc:
         return  # edited meanwhile: that edit's own lint will publish
     extra = [Diagnostic(Span(f.line - 1, f.column - 1, f.end_line - 1, f.end_column - 1), f.severity,

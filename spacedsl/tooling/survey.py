@@ -17,9 +17,10 @@ import attrs
 import numpy as np
 
 from ..language import ast
+from ..language.ast import literal_key
 from ..space.expr import names_in
 from ..space.grid import CHUNK
-from ..space.model import Batch, decode, literal_key
+from ..space.model import Batch, decode
 
 EXACT_LIMIT = 10**6  # components with at most this many grid rows are enumerated exactly
 DRAWS = 10_000  # larger ones, and those naming a distribution, are sampled this many times
@@ -530,7 +531,7 @@ def _run(model, start, fixed, part, sizes, domains):
         for (stats, _), f in zip(part.ifs, res.if_flags):
             outer = batch.activity(stats.outer)
             outer = np.ones(m, dtype=bool) if outer is None else outer
-            t = batch._activity(((stats.node.condition, True),))  # shared with the guards' cache
+            t = batch.activity(((stats.node.condition, True),))  # shared with the guards' cache
             for k, mask in enumerate((outer, outer & feasible, outer & t, outer & ~t, outer & t & feasible,
                                       outer & ~t & feasible)):
                 f[k] |= _any_by(org, mask, n)
