@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings

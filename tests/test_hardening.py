@@ -534,3 +534,15 @@ def test_loky_workers_exit_when_their_driver_is_killed(tmp_path):
     while time.monotonic() < deadline and any(_alive(p) for p in workers):
         time.sleep(0.5)
     assert not [p for p in workers if _alive(p)], "workers outlived their driver"
+
+
+def test_cli_jobs_beyond_the_cores_is_refused_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "tree.space").write_text("max_depth in [1, 2]\n")
+    run = subprocess.run([sys.executable, "-m", "spacedsl", "tune", "tree.space", "--estimator",
+                          "sklearn.tree.DecisionTreeClassifier", "--data", "builtin:iris", "--trials", "2", "-q",
+                          "--jobs", str(-(joblib.cpu_count() + 4))], capture_output=True, text=True, timeout=110,
+                         cwd=tmp_path)
+    assert run.returncode == 2 and "leaves no worker" in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
