@@ -29,14 +29,10 @@ as wrong. Rare discrete values (expected fewer than 5 times) are pooled into one
 
 Rows: ``sklearn`` is ``kind="distributions"`` (drawn with ParameterSampler);
 ``configspace`` draws with ``sample_configuration`` and checks ours with
-``Configuration(cs, values=...)``; ``hyperopt`` draws with
-``hyperopt.pyll.stochastic.sample`` (Hyperopt has no membership test, so ours
-are not checked on its side); ``optuna`` is the define-by-run ``Suggest``
-through ``RandomSampler`` ask/tell, ours going back in with ``enqueue_trial``
-(300 trials a space: a trial costs about a millisecond), ``optuna-distributions``
-``kind="distributions"`` through ``study.ask(fixed_distributions=...)``;
-``wandb`` has no sampler offline (sweeps run on W&B's servers): its row checks
-the round trip only.
+``Configuration(cs, values=...)``; ``optuna-distributions`` is
+``kind="distributions"`` through ``study.ask(fixed_distributions=...)`` (200
+trials a space: a trial costs a millisecond or more). The ``optuna``,
+``hyperopt`` and ``wandb`` adapters are in ``bench_formats_adapters.py``.
 
 ``sklearn-grid`` checks ``kind="grid"``: ``ParameterGrid(param_grid)`` must give
 exactly the configurations of ``space.grid(resolution=3)`` (as a multiset).
@@ -62,6 +58,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import spacedsl  # noqa: E402
 from spacedsl import plugins  # noqa: E402
 from spacedsl.formats import ConversionError  # noqa: E402
+from bench_formats_adapters import ADAPTERS as INTEGRATIONS  # noqa: E402  optuna, hyperopt, wandb
 
 ALPHA = 0.01
 
@@ -171,52 +168,12 @@ def _member(value, domain):
     return any(type(v) is type(value) and v == value for v in domain)
 
 
-class HyperoptAdapter:
-    """Draws with hyperopt.pyll.stochastic.sample (what fmin's random search does)."""
-
-    options = {}
-    lossless = False  # read back, `norm` is `normal`, a one-value range a choice, ...
-    check = None  # Hyperopt has no membership test for a configuration
-
-    def draw(self, native, n, seed):
-        from hyperopt.pyll import stochastic
-        rng = np.random.default_rng(seed)
-        return [{k: plain(v) for k, v in stochastic.sample(native, rng=rng).items()} for _ in range(n)]
-
-
-class OptunaAdapter:
-    """Draws through define-by-run (RandomSampler, ask/tell; a pruned trial, which broke a `where`, is
-    drawn again). Ours are not checked on Optuna's side: define-by-run has no membership test."""
-
-    options = {}
-    lossless = True
-    max_draws = 300  # an Optuna trial costs about a millisecond
-    check = None
-
-    def draw(self, native, n, seed):
-        import optuna
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-        out, tries = [], 0
-        while len(out) < min(n, self.max_draws) and tries < 100 * self.max_draws:
-            tries += 1
-            trial = study.ask()
-            try:
-                out.append(native(trial))
-            except optuna.TrialPruned:
-                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                continue
-            study.tell(trial, 0.0)
-        return out
-
-
-
 class OptunaDistributionsAdapter:
     """kind="distributions": study.ask(fixed_distributions=...) with a RandomSampler."""
 
     options = {"kind": "distributions"}
     lossless = False
-    max_draws = 300
+    max_draws = 200
 
     def draw(self, native, n, seed):
         import optuna
@@ -237,18 +194,8 @@ class OptunaDistributionsAdapter:
                 raise ValueError(f"{k}={config[k]!r} is outside {dist}")
 
 
-class RoundTripOnly:
-    """A format whose tool has no sampler here (W&B sweeps run on W&B's servers): round trip only."""
-
-    options = {}
-    lossless = False
-    check = None
-    draw = None
-
-
-ADAPTERS = {"configspace": ConfigSpaceAdapter(), "sklearn": SklearnAdapter(), "hyperopt": HyperoptAdapter(),
-            "optuna": OptunaAdapter(), "optuna-distributions": OptunaDistributionsAdapter(),
-            "wandb": RoundTripOnly()}
+ADAPTERS = {"configspace": ConfigSpaceAdapter(), "sklearn": SklearnAdapter(),
+            "optuna-distributions": OptunaDistributionsAdapter(), **INTEGRATIONS}
 FORMAT_OF = {"optuna-distributions": "optuna"}
 
 
@@ -418,6 +365,7 @@ def main(argv=None):
     parser.add_argument("--draws", type=int, default=1000, help="configurations drawn on each side")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--only", help="comma-separated rows to run (e.g. configspace,sklearn-grid); default all")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     spaces = fuzz_spaces(args.fuzz) + example_spaces() + test_spaces()
@@ -426,7 +374,10 @@ def main(argv=None):
     formats = plugins.formats()
     rows = []
     names = sorted(set(formats) | {n for n, f in FORMAT_OF.items() if f in formats})
+    only = set(args.only.split(",")) if args.only else None
     for name in names:
+        if only is not None and name not in only:
+            continue
         fmt = formats[FORMAT_OF.get(name, name)]
         adapter = ADAPTERS.get(name)
         if adapter is None or not hasattr(fmt, "to_native"):
@@ -441,7 +392,8 @@ def main(argv=None):
             if kind == "wrong" or args.verbose and kind == "refused":
                 print(f"## {name} WRONG on {origin}:\n{spacedsl.dumps(space)}-> {verdict}\n", file=sys.stderr)
         rows.append((name, len(spaces), counts["exact"], counts["refused"], counts["wrong"], identical))
-    if "sklearn" in formats:
+        print(f"# {name}: {dict(counts)} at {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    if "sklearn" in formats and (only is None or "sklearn-grid" in only):
         counts = collections.Counter()
         for origin, space in spaces:
             verdict, _ = check_grid(space)

@@ -63,7 +63,9 @@ class WandbFormat:
         conditional = {p.name for s in walk(space.statements) if isinstance(s, ast.If)
                        for p in walk(s.body + s.orelse) if isinstance(p, ast.Param)}
         for s in walk(space.statements):
-            if isinstance(s, ast.Constant):
+            if isinstance(s, ast.Constant) and isinstance(s.value.value, ast.Ref):
+                losses.add(s, "a W&B sweep holds plain values, not named objects (@name)")
+            elif isinstance(s, ast.Constant):
                 params[s.name] = {"value": s.value.value}
             elif isinstance(s, ast.Param) and s.name not in conditional:
                 entry = self._entry(s, dims[s.name], losses)
@@ -78,6 +80,9 @@ class WandbFormat:
 
     def _entry(self, s, dim, losses):
         if dim.kind == "choice":
+            if any(isinstance(v.value, ast.Ref) for v in s.domain.values):
+                losses.add(s, "a W&B sweep holds plain values, not named objects (@name)")
+                return None
             return {"values": list(dim.finite.values)}  # `: float in [1, 2]` holds 1.0 and 2.0
         if dim.kind == "range":
             r = dim.finite

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from .formats import ConversionError, convert
 from .hookspecs import hookimpl
+from .language.ast import Ref
 from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
 from .language.printer import dumps
 from .plugins import PluginError
 from .running.minimize import MinimizeResult, minimize
 from .results.importance import importance
 from .results.report import write_report
+from .running.objects import ImportRule
 from .running.search import SearchResult, search
 from .space import Space, load, parse
 from .space.tree import walk
 from .storage import Store, StoreError, Trial
 
-__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "MinimizeResult", "PluginError",
-           "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert", "dumps", "hookimpl",
-           "importance", "load", "minimize", "parse", "search", "walk", "write_report"]
+__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult",
+           "PluginError", "Ref", "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert",
+           "dumps", "hookimpl", "importance", "load", "minimize", "parse", "search", "walk", "write_report"]
 # and the module `plot` (extra [plot]: matplotlib), on first use, left out of * imports
 __version__ = "0.1.0"
 

@@ -158,7 +158,7 @@ def test_positions_are_kept_but_not_compared():
     ('x = "\\ud800"', 1, 5, "not a valid character"),
     ("x = 1e400", 1, 5, "too large"),
     ("x = " + "9" * 4301, 1, 5, "more than 4300 digits"),
-    ("x = @", 1, 5, "unexpected character '@'"),
+    ("x = @", 1, 5, "'@' names an object and needs a name right after it"),
     ("x in 1..5 step", 1, 15, "end of input"),
 ])
 def test_syntax_errors_point_at_the_problem(text, line, column, fragment):

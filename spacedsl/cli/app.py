@@ -31,7 +31,7 @@ from ..results.cli import add_parser as _add_report
 from ..tooling.diff import add_parser as _add_diff
 from ..tooling.lint import add_parser as _add_lint
 from ..tooling.lsp import add_parser as _add_lsp
-from .console import PROG, error, non_negative_int, positive_int
+from .console import PROG, error, json_default, non_negative_int, positive_int
 from .convert import add_parser as _add_convert
 from .listing import add_studies_parser as _add_studies
 from .listing import add_trials_parser as _add_trials
@@ -103,7 +103,7 @@ def _write_text(path, text):
 
 def _print_json_lines(configs):
     for config in configs:
-        print(json.dumps(config))
+        print(json.dumps(config, default=json_default))
 
 
 # ------------------------------------------------------------------ check
@@ -294,6 +294,7 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    _current_folder_first()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -315,6 +316,14 @@ def main(argv=None):
     except BrokenPipeError:  # e.g. `spacedsl grid big.space | head`
         _silence_stdout()
         return 1
+
+
+def _current_folder_first():
+    """Let ``--estimator mypipe:make`` import from the current folder, as ``python -m spacedsl`` does
+    (the ``spacedsl`` script's ``sys.path`` starts with its own bin folder instead)."""
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.insert(0, cwd)
 
 
 def _silence_stdout():

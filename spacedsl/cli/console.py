@@ -9,6 +9,8 @@ import math
 import sys
 import time
 
+from ..language.ast import Ref
+
 PROG = "spacedsl"
 
 
@@ -75,6 +77,13 @@ def seconds(text):
 
 
 # ---------------------------------------------------------------- values
+def json_default(value):
+    """``json.dumps(..., default=json_default)``: a named object is written as its name, ``"@svc"``."""
+    if isinstance(value, Ref):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def value_text(value):
     """A value as the tables show it: ``none``, ``true``, ``1.0``, ``(1, "x")``; one line always."""
     if value is None:

@@ -129,3 +129,42 @@ def _is_number(text):
     except ValueError:
         return False
     return True
+
+
+def refuse_missing(X, source, target, estimator):
+    """`InputError` naming the feature columns with missing cells, unless ``estimator`` accepts NaN.
+
+    Checked before any fit, so a CSV with empty cells does not run the whole budget only to fail
+    every trial with scikit-learn's "Input X contains NaN".
+    """
+    holes = np.isnan(X).sum(axis=0)
+    if not holes.any() or accepts_nan(estimator):
+        return
+    names = _feature_names(source, target, X.shape[1])
+    listed = [f"{names[i]!r} ({holes[i]} empty)" for i in np.flatnonzero(holes)]
+    raise InputError(f"{source}: missing cells in the feature column{'s' if len(listed) > 1 else ''} "
+                     f"{shorten(listed, 8)}, and {type(estimator).__name__} does not accept NaN; fill or drop "
+                     "them, or start a pipeline with sklearn.impute.SimpleImputer")
+
+
+def accepts_nan(estimator):
+    """Whether scikit-learn's tags say the estimator takes NaN (a pipeline: its first real step)."""
+    from sklearn.utils import get_tags  # scikit-learn loads only when data is checked
+
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list):
+        first = next((s for _, s in steps if s is not None and s != "passthrough"), None)
+        return first is not None and accepts_nan(first)
+    try:
+        return bool(get_tags(estimator).input_tags.allow_nan)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator: let it say so itself
+        return True
+
+
+def _feature_names(source, target, n):
+    if source.startswith("builtin:"):
+        header = _builtin(source[len("builtin:"):])[0]
+    else:
+        header = _read_csv(source)[0]
+    names = [h for h in header if h != (target or "target")]
+    return names if len(names) == n else [f"x{i}" for i in range(n)]

@@ -37,7 +37,7 @@ import sys
 
 from ..language.errors import did_you_mean
 from ..storage import StoreError, open_storage
-from .console import InputError, error, shorten, value_text
+from .console import InputError, error, json_default, shorten, value_text
 
 STATES = ("complete", "failed", "running")
 ERROR_WIDTH = 60
@@ -101,18 +101,22 @@ def cmd_trials(args):
     if args.json:
         for trial in trials:
             row = _trial_fields(trial)
+            if _warnings(trial):
+                row["warnings"] = _warnings(trial)
             row["params"] = trial["params"]
-            print(json.dumps(row))
+            print(json.dumps(row, default=json_default))
         return 0
     names = _param_names(trials)
     numeric = [all(_is_number(t["params"][n]) for t in trials if n in t["params"]) for n in names]
-    header = list(TRIAL_COLUMNS) + [f"param_{n}" for n in names]
+    columns = TRIAL_COLUMNS + (("warnings",) if any(_warnings(t) for t in trials) else ())
+    header = list(columns) + [f"param_{n}" for n in names]
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)
         for trial in trials:
             fields = _trial_fields(trial)
-            writer.writerow([_csv_cell(fields[c]) for c in TRIAL_COLUMNS]
+            fields["warnings"] = "; ".join(_warnings(trial))
+            writer.writerow([_csv_cell(fields[c]) for c in columns]
                             + [_csv_cell(trial["params"][n]) if n in trial["params"] else "" for n in names])
         return 0
     rows = []
@@ -121,9 +125,11 @@ def cmd_trials(args):
         fields["error"] = _first_line(fields["error"])
         if fields["duration"] is not None:
             fields["duration"] = f"{fields['duration']:.3f}"
-        rows.append([_cell(fields[c]) for c in TRIAL_COLUMNS]
+        caught = _warnings(trial)
+        fields["warnings"] = (caught[0] + (f" (+{len(caught) - 1} more)" if len(caught) > 1 else "")) if caught else None
+        rows.append([_cell(fields[c]) for c in columns]
                     + [value_text(trial["params"][n]) if n in trial["params"] else "" for n in names])
-    _print_table(header, rows, right=[c in _NUMERIC for c in TRIAL_COLUMNS] + numeric)
+    _print_table(header, rows, right=[c in _NUMERIC for c in columns] + numeric)
     return 0
 
 
@@ -197,6 +203,18 @@ def _study_row(study, trials):
     best = (max if direction == "maximize" else min)(values) if values else None
     return {"name": study["name"], "strategy": study["strategy"], "direction": direction,
             "trials": len(trials), **counts, "best": best, "created": _iso(study["created"])}
+
+
+def _warnings(trial):
+    """The warnings a trial kept (``spacedsl tune`` collects them), as texts."""
+    info = trial.get("info")
+    if isinstance(info, str):
+        try:
+            info = json.loads(info)
+        except ValueError:
+            return []
+    caught = info.get("warnings") if isinstance(info, dict) else None
+    return [str(w) for w in caught] if isinstance(caught, list) else []
 
 
 def _trial_fields(trial):

@@ -9,15 +9,23 @@ arguments and seed give the same result as the Python call. Decisions:
 * ``--test-size`` defaults to 0.2: the command reports a test score, and the
   test set is held out before the search and never steers it. ``--test-size 0``
   holds nothing out (no test score is claimed).
-* When the estimator has a ``random_state`` that is None and the space does not
-  set it, ``tune`` sets it to ``--seed``, so the same command gives the same
-  numbers. (The Python API leaves the estimator as you built it.)
+* When the estimator, one of its steps or a named object of the space has a
+  ``random_state`` that is None and the space does not set it, ``tune`` sets it
+  to ``--seed``, so the same command gives the same numbers. (The Python API
+  leaves the estimator as you built it.)
+* Named objects in the space (``clf in [@sklearn.svm.SVC, ...]``) are imported
+  through `spacedsl.ImportRule`: only under ``sklearn.`` and the
+  ``--allow-import`` prefixes, checked before any import, so tuning a file from
+  an untrusted repository imports nothing else. ``--estimator`` is the user's
+  own argument and may name any module or file.
+* ``FILE`` may be ``-`` (standard input; the study is then called ``default``).
 * Data: ``builtin:NAME`` is one of scikit-learn's bundled datasets, as a table
   of its feature columns and a ``target`` column (``--target`` defaults to
   ``target`` and may name a feature column instead). A CSV file needs a header
   row; ``--target`` names the column to predict and every other column is a
-  numeric feature (empty cells, ``NA`` and ``nan`` are NaN). The target may be
-  numbers or labels. It is read with the standard ``csv`` module: no pandas.
+  numeric feature (empty cells, ``NA`` and ``nan`` are NaN; unless the estimator
+  accepts NaN, such cells are refused before any fit, naming their columns). The
+  target may be numbers or labels. It is read with the standard ``csv`` module: no pandas.
 * Bad input — a missing or unreadable file, an unknown column, a non-numeric
   feature, an estimator path that does not import, a space parameter the
   estimator does not take (checked against ``get_params()`` before any fit), an
@@ -36,6 +44,9 @@ arguments and seed give the same result as the Python call. Decisions:
   best score so far, elapsed and estimated remaining time), one plain line a
   trial otherwise, nothing with ``--quiet``. The result goes to stdout: a
   table, or one JSON object with ``--json``.
+* Warnings a trial raises (scikit-learn's ``ConvergenceWarning``...) are kept
+  with the trial (``spacedsl trials`` shows them) instead of being printed;
+  without ``--quiet`` one line at the end says how many there were.
 """
 
 from __future__ import annotations
@@ -52,14 +63,17 @@ from ..plugins import PluginError
 from ..results import cli as report_cli
 from ..running.loop import study_for_file
 from ..running.search import check_params, search
-from ..space import load
+from ..running.objects import DEFAULT_ALLOW, ImportRule, resolve
+from ..space import load, parse
 from ..storage import StoreError, open_storage, open_study
-from .console import InputError, Progress, error, first_line, jobs, non_negative_int, positive_int, seconds, value_text
-from .data import BUILTIN_DATASETS, load_data
+from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
+                      seconds, value_text)
+from .data import BUILTIN_DATASETS, load_data, refuse_missing
 from .datacheck import check_data
 from .estimators import load_estimator
 
 SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
+STDIN = "-"
 
 
 # ------------------------------------------------------------------ argparse
@@ -87,9 +101,14 @@ def add_parser(subparsers):
         description="Search the space in FILE for the best configuration of a scikit-learn estimator on "
                     "a dataset: a test set is held out first, every configuration is scored by "
                     "cross-validation on the rest, and the best is refit and scored once on the test set.")
-    p.add_argument("file", metavar="FILE", help="space file")
-    p.add_argument("--estimator", required=True, metavar="DOTTED.PATH",
-                   help="the estimator class, e.g. sklearn.ensemble.RandomForestClassifier")
+    p.add_argument("file", metavar="FILE", help="space file ('-' reads standard input)")
+    p.add_argument("--estimator", required=True, metavar="SPEC",
+                   help="the estimator: a class path (sklearn.ensemble.RandomForestClassifier), "
+                        "package.module:attribute or path/to/file.py:attribute naming an estimator, a pipeline "
+                        "or a function returning one")
+    p.add_argument("--allow-import", action="append", default=[], metavar="PREFIX",
+                   help="named objects in FILE (@sklearn.svm.SVC) are imported only under these module prefixes; "
+                        "sklearn. is always allowed (repeatable)")
     p.add_argument("--data", required=True, metavar="CSV|builtin:NAME",
                    help="a CSV file with a header row, or builtin:NAME for one of scikit-learn's datasets "
                         f"({', '.join(BUILTIN_DATASETS)})")
@@ -156,29 +175,27 @@ def cmd_tune(args):
 
 
 def _tune(args):
-    try:
-        space = load(args.file)
-    except OSError as exc:
-        raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    space = _load_space(args.file)
+    # named objects first: the allowlist decides before anything the file names is imported
+    resolved = resolve(space, ImportRule(DEFAULT_ALLOW + tuple(args.allow_import)))
     estimator = load_estimator(args.estimator)
     try:
-        check_params(estimator, space)
+        check_params(estimator, space, resolved)
     except ValueError as exc:
         raise InputError(f"{args.file}: {exc}") from None
-    if ("random_state" in estimator.get_params(deep=False) and estimator.get_params()["random_state"] is None
-            and "random_state" not in space.names and "random_state" not in space.constants):
-        estimator.set_params(random_state=args.seed)
+    _seed_random_states(estimator, resolved, space, args.seed)
     plugins.strategy(args.strategy)
     with open_storage(args.storage) as store:  # one store for the early study check and the search
-        return _run(args, space, estimator, store)
+        return _run(args, space, estimator, store, resolved)
 
 
-def _run(args, space, estimator, store):
+def _run(args, space, estimator, store, resolved):
     earlier = 0
     if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
         earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
                                                      new_study=args.new_study, maximize=True))
     X, y, target = load_data(args.data, args.target)
+    refuse_missing(X, args.data, target, estimator)
     check_data(X, y, source=args.data, target=target, test_size=args.test_size, evaluator=args.evaluator,
                classifier=_is_classifier(estimator))
     try:
@@ -198,7 +215,7 @@ def _run(args, space, estimator, store):
                         n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
                         n_jobs=args.jobs, storage=store, study=_study_name(args),
                         executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
-                        callback=progress)
+                        callback=progress, objects=resolved, collect_warnings=True)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
         if progress:
             progress.close()
@@ -217,6 +234,8 @@ def _run(args, space, estimator, store):
             client.close()
     if progress:
         progress.close()
+    if result.warnings and not args.quiet:
+        _say_warnings(result, args)
     seconds = time.perf_counter() - started
     summary = {
         "best_params": result.best_params,
@@ -238,15 +257,48 @@ def _run(args, space, estimator, store):
         "study": _study_name(args) if args.storage is not None else None,
     }
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, default=json_default))
     else:
         print_table(summary)
     return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file)
 
 
+def _seed_random_states(estimator, resolved, space, seed):
+    """Give every ``random_state`` left None (the estimator's, its steps', the named objects') the seed,
+    unless the space sets it, so the same command gives the same numbers."""
+    written = {key.rpartition(".")[2] for key in tuple(space.names) + tuple(space.constants)}
+    for obj in [estimator] + [o for o in resolved.values() if hasattr(o, "get_params") and not isinstance(o, type)]:
+        unset = {k: seed for k, v in obj.get_params(deep=True).items()
+                 if (k == "random_state" or k.endswith("__random_state")) and v is None
+                 and (obj is not estimator or k not in written)}
+        if unset:
+            obj.set_params(**unset)
+
+
+def _say_warnings(result, args):
+    """One line for the warnings the trials raised (kept per trial, never printed one by one)."""
+    trials = len({number for number, _ in result.warnings if number is not None})
+    where = f"; `spacedsl trials {args.storage}` lists them" if args.storage else "; --storage DB keeps them per trial"
+    refit = " and the refit" if any(number is None for number, _ in result.warnings) else ""
+    print(f"{len(result.warnings)} kinds of warning in {trials} trials{refit}, e.g. {result.warnings[0][1]}{where}",
+          file=sys.stderr)
+
+
+def _load_space(path):
+    """The space in ``path`` (``-``: standard input); `InputError` when it cannot be read."""
+    try:
+        if path == STDIN:
+            return parse(sys.stdin.read(), filename="<stdin>")
+        return load(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
 def _study_name(args):
-    """``--study``, or the space file's name without its suffix (``rf.space`` -> ``rf``)."""
-    return study_for_file(args.file) if args.study is None else args.study
+    """``--study``, or the space file's name without its suffix (``rf.space`` -> ``rf``; stdin: ``default``)."""
+    if args.study is not None:
+        return args.study
+    return "default" if args.file == STDIN else study_for_file(args.file)
 
 
 def _dask_client(address):

@@ -177,7 +177,10 @@ def _param(dim, nodes):
 
 
 def _fits(value):
-    """Whether Optuna, which computes in floats, holds the value exactly (integers up to 2**53)."""
+    """Whether Optuna, which computes in floats, holds the value exactly (integers up to 2**53); a named
+    object (``@svc``) is no value Optuna can store, so it goes by its index."""
+    if isinstance(value, ast.Ref):
+        return False
     return not isinstance(value, int) or isinstance(value, bool) or abs(value) <= 2**53
 
 

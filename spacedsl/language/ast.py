@@ -44,9 +44,30 @@ def literal_key(value):
 # ---------------------------------------------------------------- expressions
 
 
+@attrs.frozen(repr=False)
+class Ref:
+    """A named object, written ``@svc`` or ``@sklearn.svm.SVC``: a value whose object the caller supplies.
+
+    A space only ever holds the name (opening a file imports nothing); `spacedsl.search`,
+    `SpaceSearchCV` and `minimize` put the caller's object in its place just before a trial
+    runs, and results, stores and tables keep the name.
+
+    Attributes:
+        name: The (possibly dotted) name, without the ``@``.
+    """
+
+    name: str
+
+    def __str__(self):
+        return "@" + self.name
+
+    def __repr__(self):
+        return f"Ref({self.name!r})"
+
+
 @attrs.frozen
 class Literal:
-    """A constant value: int, float, str, bool or None.
+    """A constant value: int, float, str, bool, None or a `Ref` (``@name``).
 
     Attributes:
         value: The plain Python value.
@@ -275,6 +296,6 @@ class Where:
 Statement = Union[Param, Constant, Tied, If, Where]
 
 NODE_TYPES = (
-    Literal, Name, Unary, Binary, Membership, Choice, Range, Keyword,
+    Ref, Literal, Name, Unary, Binary, Membership, Choice, Range, Keyword,
     Distribution, Param, Constant, Tied, If, Where,
 )

@@ -28,6 +28,7 @@ _TOKEN = re.compile(rf"""
   | (?P<INT>{_DIGITS})
   | (?P<STRING>"(?:[^"\\\r\n]|\\[^\r\n])*" | '(?:[^'\\\r\n]|\\[^\r\n])*')
   | (?P<WORD>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<REF>@[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<OP>\.\.|==|!=|<=|>=|[<>=:;,~()\[\]{{}}.+\-*/%])
 """, re.VERBOSE)
 
@@ -108,6 +109,11 @@ class SpaceLexer(Lexer):
             if kind == "WORD":
                 kind = words.get(value, "NAME")
             elif kind == "OP":
+                if value == ".." and text.startswith(".", end):
+                    left = lexing.last.value if lexing.last is not None else "a"
+                    right = re.match(r"[0-9_]*", text[end + 1:]).group() or "b"
+                    raise LexError(f"'...' is not an operator: a range has two dots ({left}..{right} is every "
+                                   f"integer from {left} to {right})", line, column)
                 kind = ops[value]
             tok = Token(kind, value, pos, line, column, line, column + (end - pos), end)
             if kind in _OPEN_KINDS:
@@ -132,6 +138,8 @@ def _bad_character(text, pos):
     ch = text[pos]
     if ch in "\"'":
         return f"unterminated string: close it with {ch} on the same line"
+    if ch == "@":
+        return "'@' names an object and needs a name right after it, with no space: @svc or @sklearn.svm.SVC"
     if ch == "\r":
         return "carriage return without a newline; save the file with \\n or \\r\\n line endings"
     if ch.isprintable() and not ch.isspace():

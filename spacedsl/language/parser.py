@@ -23,10 +23,12 @@ from .lexer import LexError, Lexing, SpaceLexer
 MAX_DEPTH = 150  # depth of the parse tree (long operator chains, not not not ...)
 MAX_INPUT_BYTES = 256 * 1024  # check costs 2.4-7 CPU s per MiB (lark LALR 60 %, our lexer 27 %): a full file < 2 s
 _NOT_TEXT = re.compile("[\0\ud800-\udfff]")
+# a line that reads as a statement of its own (for "the '[' at line N is not closed")
+_STATEMENT_START = re.compile(r"\s*(?:(?:if|where)\s|\(|[A-Za-z_][A-Za-z0-9_.]*\s*(?:in\s|in\[|~|=(?!=)|:))")
 
 _HUMAN = {
     "$END": "the end of the input", "_NL": "a newline", "SEMICOLON": "';'",
-    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "TRUE": "true", "FALSE": "false",
+    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "REF": "a named object (@name)", "TRUE": "true", "FALSE": "false",
     "NONE": "none", "TYPE": "'int' or 'float'", "COMP_OP": "a comparison",
 }
 
@@ -136,6 +138,9 @@ class _ToAst(Transformer):
 
     def none_lit(self, ch):
         return ast.Literal(None, pos=_tok(ch[0]))
+
+    def ref_lit(self, ch):
+        return ast.Literal(ast.Ref(str(ch[0])[1:]), pos=_tok(ch[0]))
 
     # ---- names
     def name(self, ch):
@@ -353,6 +358,13 @@ def _syntax_error(source, exc, lexing):
     if tok.type == "$END" and lexing.openers:
         o = lexing.openers[-1]
         hint = f"the '{o}' at line {o.line}, column {o.column} is never closed"
+    elif tok.type != "$END" and _STATEMENT_START.match(source.line_text(tok.line)):
+        earlier = [o for o in lexing.openers if o.value != "{" and o.line < tok.line]
+        if earlier:  # lists span lines, so a missing ']' shows only at a later line
+            o = earlier[-1]
+            closer = {"[": "]", "(": ")"}[o.value]
+            hint = (f"the '{o}' at line {o.line}, column {o.column} is not closed: close it with '{closer}' "
+                    "(a list or argument list may span lines, so this line was read as part of it)")
     if tok.type == "DOT" and source.text[tok.start_pos - 1: tok.start_pos].isdigit():
         hint = "a number needs a digit after its decimal point (write 1.0, not 1.)"
     if hint:

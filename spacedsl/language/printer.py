@@ -44,6 +44,8 @@ def literal_text(value):
         return string_text(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(literal_text(v) for v in value) + ")"
+    if isinstance(value, ast.Ref):
+        return str(value)
     raise TypeError(f"not a spacedsl literal: {value!r}")
 
 

@@ -10,6 +10,7 @@ import attrs
 from ..space import as_space
 from ..storage.trials import COMPLETE
 from .loop import run_study
+from .objects import resolve, substitute
 from .workers import Outcome
 
 
@@ -30,7 +31,7 @@ class MinimizeResult:
 
 def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=None,
              storage=None, study=None, new_study=False, n_jobs=1, executor=None, timeout=None,
-             trial_timeout=None, batch_size=None, callback=None):
+             trial_timeout=None, batch_size=None, callback=None, objects=None):
     """Minimise ``fn(config) -> float`` over ``space`` (a `Space` or space text).
 
     Each configuration is a dict of active parameters and constants. A call that
@@ -59,12 +60,17 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     after that many seconds; ``trial_timeout`` fails a trial that runs longer.
     ``batch_size`` asks the strategy in lock-step batches (see `spacedsl.running.loop`).
     ``callback(trial)`` is called as each trial finishes.
+
+    ``objects`` says what the space's named objects (``@name``) stand for: a mapping, a callable
+    ``rule(name)``, or None for `spacedsl.ImportRule`; ``fn`` receives the objects, while trials
+    and the result keep the names (see `spacedsl.running.objects`).
     """
 
     space = as_space(space)
+    resolved = resolve(space, objects)
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    run = run_study(strategy, space, Objective(fn), n_trials, seed=seed, strategy_options=strategy_options,
+    run = run_study(strategy, space, Objective(fn, resolved), n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, n_jobs=n_jobs, executor=executor,
                     batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout, callback=callback)
     trials = run.trials
@@ -79,12 +85,13 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
 class Objective:
     """The task of `minimize`: ``fn(config)`` as a float loss, in an `Outcome` (picklable if fn is)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, resolved=None):
         self.fn = fn
+        self.resolved = resolved or {}
 
     def __call__(self, config):
         start = time.perf_counter()
-        value = float(self.fn(config))
+        value = float(self.fn(substitute(config, self.resolved)))
         if not math.isfinite(value):
             raise ValueError(f"the objective returned {value}")
         return Outcome(value, None, time.perf_counter() - start)

@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import warnings
 
 import attrs
 
@@ -53,6 +54,7 @@ from ..language.errors import did_you_mean
 from ..space import as_space
 from ..storage.trials import COMPLETE
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
+from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
 
 
@@ -70,6 +72,8 @@ class SearchResult:
         evaluations: The `Evaluation` of each trial (per-split scores, fit and score times), in order.
         param_names: The space's parameter and constant names, in file order (the table's columns).
         elapsed: Wall-clock seconds of the whole search, refit included.
+        warnings: ``(trial number, text)`` for each kind of warning a trial raised (number None:
+            the final refit), with ``collect_warnings=True`` (``"ConvergenceWarning: ... (x3)"``).
     """
 
     best_params: dict = attrs.field(hash=False)
@@ -80,6 +84,7 @@ class SearchResult:
     evaluations: tuple = attrs.field(converter=tuple, eq=False, repr=False)
     param_names: tuple = attrs.field(converter=tuple, repr=False)
     elapsed: float = attrs.field(default=0.0, eq=False)
+    warnings: tuple = attrs.field(default=(), converter=tuple, eq=False, repr=False)
 
     @property
     def best_trial(self):
@@ -120,7 +125,7 @@ class SearchResult:
 def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials=50, scoring=None,
            test_size=None, seed=0, n_jobs=1, storage=None, strategy_options=None, evaluator_options=None,
            groups=None, batch_size=None, callback=None, study=None, new_study=False, executor=None,
-           timeout=None, trial_timeout=None):
+           timeout=None, trial_timeout=None, objects=None, collect_warnings=False):
     """Search ``space`` for the configuration of ``estimator`` with the best validation score.
 
     Args:
@@ -147,6 +152,11 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         executor: Run trials on a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``.
         timeout: Start no trial after this many seconds (running ones finish).
         trial_timeout: Fail a trial that runs longer than this many seconds.
+        objects: What the space's named objects (``@svc``) stand for: a mapping ``{"svc": SVC()}``,
+            a callable ``rule(name)``, or None for `spacedsl.ImportRule` (dotted paths under
+            ``sklearn.``); see `spacedsl.running.objects`. Trials and results keep the names.
+        collect_warnings: Keep the warnings each trial raises (a ``ConvergenceWarning``...) in its
+            record in the store and in ``result.warnings`` instead of showing them.
 
     Returns:
         A `SearchResult`.
@@ -161,7 +171,8 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     from sklearn.utils import _safe_indexing, indexable
 
     space = as_space(space)
-    check_params(estimator, space)
+    resolved = resolve(space, objects)
+    check_params(estimator, space, resolved)
     n_trials = positive_int("n_trials", n_trials)
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero whole number (-1 for every core) or None, got {n_jobs!r}")
@@ -179,7 +190,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
 
     plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
-    task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring)
+    task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
@@ -192,29 +203,42 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         first = trials[0].error if trials else "the strategy proposed no configuration"
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
     best = max(complete, key=lambda t: t.value)  # max keeps the first of equal scores
-    best_estimator = clone(estimator).set_params(**best.params)
-    if y_rest is None:
-        best_estimator.fit(X_rest)
-    else:
-        best_estimator.fit(X_rest, y_rest)
+    best_estimator = clone(estimator).set_params(**estimator_params(best.params, resolved))
+    with warnings.catch_warnings(record=collect_warnings) as refit_caught:
+        if collect_warnings:
+            warnings.simplefilter("always")
+        if y_rest is None:
+            best_estimator.fit(X_rest)
+        else:
+            best_estimator.fit(X_rest, y_rest)
     test_score = None
     if test is not None:
         test_score = float(scorer(best_estimator, _safe_indexing(X, test), _index_or_none(y, test)))
     names = tuple(space.names) + tuple(n for n in space.constants if n not in space.names)
+    caught = [(t.number, text) for t in trials for text in (run.infos.get(t.number) or {}).get("warnings", ())]
+    caught += [(None, text) for text in warning_texts(refit_caught or [])]
     return SearchResult(dict(best.params), best.value, test_score, best_estimator, trials, evaluations, names,
-                        time.perf_counter() - started)
+                        time.perf_counter() - started, caught)
 
 
 # ------------------------------------------------------------------ helpers
-def check_params(estimator, space):
+def check_params(estimator, space, resolved=None):
     """ValueError naming the first space parameter or constant that ``estimator`` does not take.
 
     Checked against ``estimator.get_params(deep=True)`` before anything is fitted,
-    so a misspelt name fails at once instead of failing every trial.
+    so a misspelt name fails at once instead of failing every trial. Where a parameter chooses
+    between objects (``clf in [@svc, @forest]``, ``resolved`` giving them), ``clf__C`` may be a
+    parameter of any of them. A dotted name sets the part after its last dot (``svc.clf__C``
+    sets ``clf__C``; see `spacedsl.running.objects.estimator_key`).
     """
-    valid = estimator.get_params(deep=True)
+    valid = set(estimator.get_params(deep=True))
+    for name, refs in choices_by_param(space).items():
+        for ref in refs:
+            obj = (resolved or {}).get(ref)
+            if hasattr(obj, "get_params") and not isinstance(obj, type):
+                valid.update(f"{estimator_key(name)}__{k}" for k in obj.get_params(deep=True))
     for name in tuple(space.names) + tuple(space.constants):
-        if name not in valid:
+        if estimator_key(name) not in valid:
             shown = sorted(valid)
             listing = ", ".join(shown) if len(shown) <= 40 else "see estimator.get_params().keys()"
             raise ValueError(f"the space's parameter {name!r} is not a parameter of {type(estimator).__name__}"
@@ -248,8 +272,10 @@ class SearchTask:
     the same ones whichever worker runs it; any other evaluator's ``evaluate`` runs as it is.
     """
 
-    def __init__(self, estimator, judge, X, y, groups, scorer, scoring):
+    def __init__(self, estimator, judge, X, y, groups, scorer, scoring, resolved=None, collect_warnings=False):
         self.estimator, self.judge = estimator, judge
+        self.resolved = resolved or {}
+        self.collect_warnings = collect_warnings
         self.X, self.y, self.groups = X, y, groups
         self.scorer, self.scoring = scorer, scoring
         self.splits = None
@@ -260,18 +286,36 @@ class SearchTask:
 
     def __call__(self, config):
 
-        if self.splits is None:
-            evaluation = _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring,
-                                       self.groups)
-        else:
-            evaluation = evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
+        config = estimator_params(config, self.resolved)
+        with warnings.catch_warnings(record=self.collect_warnings) as caught:
+            if self.collect_warnings:
+                warnings.simplefilter("always")
+            evaluation = self._evaluate(config)
         score = evaluation.score
         ok = score is not None and math.isfinite(score)
         error = None if ok else evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
         info = {"fold_scores": [float(s) for s in evaluation.fold_scores],
                 "fit_times": [float(s) for s in evaluation.fit_times],
                 "score_times": [float(s) for s in evaluation.score_times]}
+        if caught:
+            info["warnings"] = warning_texts(caught)
         return Outcome(float(score) if ok else None, error, evaluation.duration, info)
+
+
+    def _evaluate(self, config):
+        if self.splits is None:
+            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups)
+        return evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
+
+
+def warning_texts(caught, limit=200):
+    """One ``"Category: first line of the message (xN)"`` per kind of warning, in order of first sight."""
+    counts = {}
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).strip().splitlines()[0] if str(w.message).strip() else ''}"
+        text = text if len(text) <= limit else text[:limit - 3] + "..."
+        counts[text] = counts.get(text, 0) + 1
+    return [text if n == 1 else f"{text} (x{n})" for text, n in counts.items()]
 
 
 def _evaluate_one(judge, estimator, config, X, y, scoring, groups):

@@ -45,6 +45,7 @@ from sklearn.utils._param_validation import Interval
 
 from .. import plugins
 from .loop import batch_size_for
+from .objects import estimator_params, resolve
 from ..space import Space, as_space
 
 __all__ = ["SpaceSearchCV"]
@@ -115,6 +116,10 @@ class SpaceSearchCV(BaseSearchCV):
         strategy_options: Keyword options for the strategy factory (e.g. ``{"resolution": 3}``).
         batch_size: Candidates asked of the strategy per ``evaluate_candidates`` call; None chooses
             by the strategy (all at once for grid/random/sobol, one at a time for gp-ei).
+        objects: What the space's named objects (``@svc``) stand for: a mapping, a callable
+            ``rule(name)``, or None for `spacedsl.ImportRule`. Each fit gets a clone of the object
+            (as ``GridSearchCV`` clones its parameters); ``cv_results_`` and ``best_params_`` keep
+            the names (``spacedsl.Ref``), ``best_estimator_`` holds the objects.
 
     Attributes:
         cv_results_, best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_,
@@ -129,17 +134,19 @@ class SpaceSearchCV(BaseSearchCV):
         "random_state": ["random_state", np.random.Generator],
         "strategy_options": [dict, None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "objects": [dict, callable, None],
     }
 
     def __init__(self, estimator, space, *, strategy="gp-ei", n_iter=50, scoring=None, n_jobs=None, refit=True,
                  cv=5, verbose=0, pre_dispatch="2*n_jobs", random_state=None, error_score=np.nan,
-                 return_train_score=False, strategy_options=None, batch_size=None):
+                 return_train_score=False, strategy_options=None, batch_size=None, objects=None):
         self.space = space
         self.strategy = strategy
         self.n_iter = n_iter
         self.random_state = random_state
         self.strategy_options = strategy_options
         self.batch_size = batch_size
+        self.objects = objects
         super().__init__(estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
                          pre_dispatch=pre_dispatch, error_score=error_score,
                          return_train_score=return_train_score)
@@ -147,6 +154,8 @@ class SpaceSearchCV(BaseSearchCV):
     def _run_search(self, evaluate_candidates):
         """Ask the strategy for batches, evaluate each, and tell it back ``-mean_test_<metric>``."""
         space = as_space(self.space)
+        resolved = resolve(space, self.objects)  # a name without an object fails before any fit
+        named = self._named_candidates = []
         proposer = plugins.strategy(self.strategy)(space, seed=self._strategy_seed(),
                                                    **(self.strategy_options or {}))
         size = batch_size_for(proposer, self.n_iter, self.batch_size)
@@ -159,7 +168,8 @@ class SpaceSearchCV(BaseSearchCV):
                 if not batch:
                     break
                 batch = [dict(c) for c in batch[: self.n_iter - done]]
-                results = evaluate_candidates(batch)
+                named += batch
+                results = evaluate_candidates([estimator_params(c, resolved, clone=False) for c in batch])
                 means = results[self._told_metric(results)][-len(batch):]
                 for config, mean in zip(batch, means):
                     mean = float(mean)
@@ -176,6 +186,39 @@ class SpaceSearchCV(BaseSearchCV):
             raise ValueError(f"\nAll the {total} fits failed.\nIt is very likely that your model is misconfigured.\n"
                              "You can try to debug the error by setting error_score='raise'.\n\n"
                              f"The first failure:\n{first}")
+
+    def fit(self, X, y=None, **params):
+        """Run the search (scikit-learn's ``BaseSearchCV.fit``); named objects are shown by name."""
+        self._named_candidates = []
+        try:
+            super().fit(X, y, **params)
+            self._show_names(self._named_candidates)
+        finally:
+            del self._named_candidates
+        return self
+
+    def _show_names(self, named):
+        """Put the names back where scikit-learn kept the objects: ``params``, ``param_*``, ``best_params_``."""
+        results = getattr(self, "cv_results_", None)
+        if results is None or len(named) != len(results["params"]):
+            return
+        if all(c == r for c, r in zip(named, results["params"])):
+            return
+        results["params"] = named
+        keys = [k for k in results if k.startswith("param_")]
+        columns = {}
+        for name in (n for c in named for n in c):
+            columns.setdefault(name, None)
+        for key in keys:
+            del results[key]
+        for name in columns:
+            column = np.ma.MaskedArray(np.empty(len(named), dtype=object), mask=True)
+            for i, c in enumerate(named):
+                if name in c:
+                    column[i] = c[name]
+            results[f"param_{name}"] = column
+        if hasattr(self, "best_index_"):
+            self.best_params_ = named[self.best_index_]
 
     def _told_metric(self, results):
         """The ``mean_test_*`` key whose scores the strategy learns from."""

@@ -34,7 +34,8 @@ class _Fail(Exception):
 
 
 def _type_name(value):
-    return {bool: "a boolean", str: "a string", type(None): "none", int: "an integer", float: "a float"}.get(
+    return {bool: "a boolean", str: "a string", type(None): "none", int: "an integer", float: "a float",
+            ast.Ref: "a named object"}.get(
         type(value), type(value).__name__)
 
 
@@ -250,6 +251,10 @@ class Analysis:
         return RangeValues(low, step, size, integer, digits)
 
     def _distribution(self, node, kind):
+        for lit in list(node.args) + [k.value for k in node.kwargs]:
+            if isinstance(lit.value, ast.Ref):
+                raise _Fail(f"a distribution's arguments are numbers or strings, not a named object "
+                            f"({lit.value}); to choose between objects write 'name in [{lit.value}, ...]'", lit.pos)
         factory = resolve(node.name, self.distributions)
         if factory is None:
             known = list(self.distributions) + ["scipy." + n for n in ("norm", "gamma", "beta", "poisson")]

@@ -13,7 +13,7 @@ Semantics (README, "Expressions"):
 
 Representation: a value column is a pair of arrays ``(num, code)``. ``code`` 0
 means "a number, see num"; any other code names a non-number interned by a
-`Codes` table: 1 none, 2 false, 3 true, 4+ strings. Every operator is then a
+`Codes` table: 1 none, 2 false, 3 true, 4+ strings and named objects (`Ref`). Every operator is then a
 handful of numpy calls, whatever the types. Errors travel in a boolean mask.
 """
 
@@ -39,7 +39,7 @@ def as_float(x):
 
 
 class Codes:
-    """Interns the non-number values a space mentions (strings, booleans, none)."""
+    """Interns the non-number values a space mentions (strings, named objects, booleans, none)."""
 
     def __init__(self):
         self.strings = {}
@@ -76,7 +76,8 @@ class Codes:
     def rank(self, code):
         """Sort rank of strings (codes >= 4); -1 for anything else."""
         if self._rank is None:
-            order = sorted(range(4, len(self.values)), key=self.values.__getitem__)
+            strings = [i for i in range(4, len(self.values)) if isinstance(self.values[i], str)]
+            order = sorted(strings, key=self.values.__getitem__)  # named objects (@svc) have no order
             self._rank = np.full(len(self.values), -1, dtype=np.int64)
             self._rank[order] = np.arange(len(order))
         return self._rank[code]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -314,6 +315,7 @@ def _placeholder(dim):
 # --------------------------------------------------------------- to / from dict
 
 _NODES = {cls.__name__: cls for cls in ast.NODE_TYPES}
+_REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def _node_to_dict(node):
@@ -338,8 +340,11 @@ def _node_from_dict(data):
         fields = {k: _node_from_dict(v) for k, v in data.items() if k != "node"}
         if cls is ast.Literal:
             value = fields.get("value")
-            if not (value is None or isinstance(value, bool | str | int) or (is_number(value) and math.isfinite(value))):
+            if not (value is None or isinstance(value, bool | str | int | ast.Ref)
+                    or (is_number(value) and math.isfinite(value))):
                 raise ValueError(f"not a literal: {value!r}")
+        if cls is ast.Ref and not (isinstance(fields.get("name"), str) and _REF_NAME.fullmatch(fields["name"])):
+            raise ValueError(f"not an object name: {fields.get('name')!r}")
         return cls(**fields)
     if data is None or isinstance(data, str | bool | int | float):
         return data

@@ -35,6 +35,7 @@ import time
 import urllib.parse
 import uuid
 
+from ..language.ast import Ref
 from ..language.printer import dumps
 from ..space import as_space
 from .trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial
@@ -93,6 +94,8 @@ def space_text(space):
 
 
 def _encode(value):
+    if isinstance(value, Ref):
+        return {"__ref__": value.name}
     if isinstance(value, tuple):
         return {"__tuple__": [_encode(v) for v in value]}
     if isinstance(value, list):
@@ -107,11 +110,13 @@ def _encode(value):
 def _decode_hook(obj):
     if set(obj) == {"__tuple__"}:
         return tuple(obj["__tuple__"])
+    if set(obj) == {"__ref__"} and isinstance(obj["__ref__"], str):
+        return Ref(obj["__ref__"])
     return obj
 
 
 def dumps_params(params):
-    """Parameters as JSON; tuples survive the round trip (1, 1.0 and true stay apart)."""
+    """Parameters as JSON; tuples and named objects (``@svc``, kept by name) survive the round trip."""
     return json.dumps(_encode(dict(params)))  # key order kept: what the function received
 
 

@@ -67,6 +67,7 @@ class SpaceLexer(RegexLexer):
             (r"#[^\r\n]*", Comment.Single),
         ],
         "literal": [
+            (rf"@{_DOTTED}", Name.Constant),  # a named object: @svc, @sklearn.svm.SVC
             (_FLOAT, Number.Float),
             (_DIGITS, Number.Integer),
             (_STRING, _string),
