@@ -19,6 +19,10 @@ Measurements
    conditions or constraints. Goal <= 1 s.
 3. ``sum(1 for _ in space.grid())`` over five 10-value finite domains
    (exactly 100,000 configurations). Goal <= 1 s.
+5. ``spacedsl.parse`` (what ``spacedsl check`` runs) of two files just under
+   the size cap, 256 KiB (constants; three-value choices): seconds per MiB
+   (goal <= 2 s) and for the whole file, wall clock and CPU time (the CPU
+   time depends less on the other processes of a shared machine).
 4. The same 1,000-parameter space as ConfigSpace ``pcs_new`` text, read by
    ``pcs_new.read(lines)``, against ``spacedsl.parse`` of the equivalent
    spacedsl text; the ratio is ours / ConfigSpace's.
@@ -421,11 +425,13 @@ def main(argv=None):
                          "on the other")
     ap.add_argument("--dump", metavar="DIR", help="also write the generated texts into DIR")
     args = ap.parse_args(argv)
-    reps = dict(parse=5, sample=3, grid=3, pcs=1) if args.quick else dict(parse=15, sample=7, grid=7, pcs=3)
+    reps = dict(parse=5, sample=3, grid=3, pcs=1, mib=1) if args.quick else dict(parse=15, sample=7, grid=7, pcs=3,
+                                                                               mib=3)
 
     import numpy
 
     import spacedsl
+    from spacedsl.language.parser import MAX_INPUT_BYTES
 
     big = make_big_space(1000, seed=0)
     dsl_full = to_spacedsl(big, arithmetic=True)
@@ -467,6 +473,27 @@ def main(argv=None):
     assert n_grid == 100_000, f"grid has {n_grid} configurations, expected 100,000"
     rows.append(("3. `sum(1 for _ in grid())`, 100,000 configs",
                  timed(lambda: sum(1 for _ in grid_space.grid()), reps["grid"], warmup=0)[0], 1.0, ""))
+
+    # 5. check time per MiB, on files at the size cap (what `spacedsl check` does: parse + checks)
+    for label, line in (("constants", "x{i} = {i}\n"), ("choices", "x{i} in [1, 2, 3]\n")):
+        text, i = [], 0
+        size = 0
+        while size < MAX_INPUT_BYTES - 64:
+            text.append(line.format(i=i))
+            size += len(text[-1])
+            i += 1
+        text = "".join(text[:-1])
+        mib = len(text.encode("utf-8")) / (1024 * 1024)
+        times, cpu = [], []
+        for _ in range(reps["mib"]):
+            gc.collect()
+            c0, t0 = time.process_time(), time.perf_counter()
+            spacedsl.parse(text)
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        rows.append((f"5. `check` of a {len(text) / 1024:.0f} KiB file of {i - 1:,} {label} lines, seconds per MiB",
+                     [t / mib for t in times], 2.0,
+                     f"whole file {statistics.median(times):.2f} s, CPU {statistics.median(cpu) / mib:.2f} s per MiB"))
 
     # 4. against ConfigSpace pcs_new, on the text both can express
     ours, common_space = timed(lambda: spacedsl.parse(dsl_common), reps["parse"])

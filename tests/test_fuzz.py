@@ -11,6 +11,7 @@ and a ``str()`` that starts ``filename:line:col:``.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import pathlib
 import pickle
@@ -18,6 +19,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -76,7 +78,7 @@ def check_error(err, text, filename=FILENAME):
         assert err.column is None, (err.line, err.column)
         assert shown.startswith(f"{filename}: "), shown
         # only errors about the file as a whole have no place
-        assert isinstance(text, (bytes, bytearray)) or len(text) > 4 * 1024 * 1024 or "MB" in err.message, shown
+        assert isinstance(text, (bytes, bytearray)) or len(text) > 256 * 1024 or "MB" in err.message, shown
     else:
         assert type(err.line) is int and type(err.column) is int, (err.line, err.column)
         assert err.line >= 1 and err.column >= 1, (err.line, err.column)
@@ -267,6 +269,35 @@ def test_mutated_valid_text(text):
         check_space(result)
 
 
+# What `check` accepts must sample: bounded by count (SPACEDSL_FUZZ_EXAMPLES) and by seconds
+# (SPACEDSL_FUZZ_SECONDS, default 30: examples after that are drawn but not run), so CI stays fast.
+FUZZ_SECONDS = float(os.environ.get("SPACEDSL_FUZZ_SECONDS", "30"))
+_SAMPLE_STARTED = []
+
+
+@settings(SETTINGS, max_examples=max(EXAMPLES, 400))
+@given(mutants())
+def test_what_check_accepts_samples(text):
+    if not _SAMPLE_STARTED:
+        _SAMPLE_STARTED.append(time.monotonic())
+    if time.monotonic() - _SAMPLE_STARTED[0] > FUZZ_SECONDS:
+        return
+    note(repr(text))
+    result = outcome(text)
+    if not isinstance(result, Space):
+        return
+    try:
+        configs = result.sample(100, seed=0)
+    except DSLError as err:  # allowed: a placed error (a constraint too tight to sample, a failing draw)
+        check_error(err, text)
+        return
+    assert len(configs) == 100
+    for config in configs[:10]:
+        result.validate(config)
+        for value in config.values():
+            assert not isinstance(value, float) or math.isfinite(value), config
+
+
 @SETTINGS
 @given(mutants(), st.sampled_from(["utf-8", "utf-8-bytes-flipped", "latin-1"]), st.data())
 def test_mutated_valid_bytes(text, how, data):
@@ -334,11 +365,13 @@ def test_ten_megabyte_files():
         outcome(text.encode("utf-8"))
 
 
-def test_four_megabyte_valid_file_ends():
-    text = "".join(f"x{i} = {i}\n" for i in range(250_000))  # ~3.5 MB, under the size limit
-    assert len(text) < 4 * 1024 * 1024
+def test_largest_valid_file_ends():
+    text = "".join(f"x{i} = {i}\n" for i in range(18_000))  # ~250 KB, under the 256 KiB limit
+    assert len(text) < 256 * 1024
     result = outcome(text)
-    assert isinstance(result, Space) and len(result.constants) == 250_000
+    assert isinstance(result, Space) and len(result.constants) == 18_000
+    err = outcome(text + "#" * (256 * 1024 - len(text) + 1))  # one byte over: refused before parsing
+    assert isinstance(err, DSLError) and "limited to 256 KiB" in err.message
 
 
 @pytest.mark.parametrize("data, must_fail", [

@@ -214,7 +214,7 @@ def _add_sample(subparsers):
 
 def cmd_sample(args):
     space = _load(args.file)
-    _print_json_lines(space.sample(args.n, seed=args.seed))
+    _print_json_lines(space.iter_sample(args.n, seed=args.seed))
     return 0
 
 
@@ -234,7 +234,11 @@ def _add_grid(subparsers):
 
 def cmd_grid(args):
     space = _load(args.file)
-    configs = space.grid() if args.resolution is None else space.grid(resolution=args.resolution)
+    try:
+        configs = space.grid() if args.resolution is None else space.grid(resolution=args.resolution)
+    except ValueError as exc:  # a resolution the grid refuses up front
+        error(str(exc))
+        return 2
     if args.count:
         print(sum(1 for _ in configs))
     else:

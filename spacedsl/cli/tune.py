@@ -69,6 +69,7 @@ from ..storage import StoreError, open_storage, open_study
 from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
                       seconds, value_text)
 from .data import BUILTIN_DATASETS, load_data, refuse_missing
+from .datacheck import check_data
 from .estimators import load_estimator
 
 SCHEDULER_TIMEOUT = 10  # seconds to reach a Dask scheduler
@@ -195,6 +196,8 @@ def _run(args, space, estimator, store, resolved):
                                                      new_study=args.new_study, maximize=True))
     X, y, target = load_data(args.data, args.target)
     refuse_missing(X, args.data, target, estimator)
+    check_data(X, y, source=args.data, target=target, test_size=args.test_size, evaluator=args.evaluator,
+               classifier=_is_classifier(estimator))
     try:
         get_scorer(estimator, args.scoring)
     except ValueError as exc:
@@ -311,6 +314,11 @@ def _dask_client(address):
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot connect to the Dask scheduler at {address}: {first_line(exc)} "
                         f"(is `dask scheduler` running there, and is the port open?)") from None
+
+
+def _is_classifier(estimator):
+    from sklearn.base import is_classifier
+    return is_classifier(estimator)
 
 
 def _scoring_name(estimator, scoring):

@@ -42,7 +42,7 @@ import attrs
 
 from .. import plugins
 from ..storage import open_storage, open_study
-from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, Trial
+from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, TAKEN, Trial
 from ..strategies.base import capability, config_key
 from .workers import Outcome, Workers, error_text, timeout_text
 
@@ -175,7 +175,7 @@ class TrialLoop:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.trials, self.infos, self.queue, self.done = [], {}, collections.deque(), set()
         self.flying, self.retried, self.untold = {}, set(), []
-        self.exhausted = self.abandoned = self.solo = False
+        self.exhausted = self.abandoned = self.solo = self.full = False
         self.skips = 0
         self._resume()
         self.finished = sum(t.finished for t in self.trials)
@@ -219,7 +219,7 @@ class TrialLoop:
     def _start_trials(self):
         """Give every free worker a trial, within the budget and before the deadline."""
         while (len(self.flying) < self.workers.capacity and self.finished + len(self.flying) < self.n_trials
-               and (self.deadline is None or time.monotonic() < self.deadline)):
+               and not self.full and (self.deadline is None or time.monotonic() < self.deadline)):
             if self.solo:
                 break  # a configuration whose worker died runs alone, so a second death is its own
             config = self._next_config()
@@ -229,13 +229,20 @@ class TrialLoop:
             if key in self.done and self.skips < self.max_skips:
                 self.skips += 1
                 continue
-            self.skips = 0
             if key in self.retried:
                 if self.flying:
                     self.queue.appendleft(config)
                     break
                 self.solo = True
-            self._start(config)
+            started = self._start(config, unique=self.skips < self.max_skips)
+            if started == FULL:  # the study's budget is spent (other processes' trials count too)
+                self.full, self.solo = True, False
+                self.queue.appendleft(config)
+                break
+            if started == TAKEN:  # another process runs it, or ran it since we read the study
+                self.skips += 1
+                continue
+            self.skips = 0
 
     def _next_config(self):
         if not self.queue and not self.exhausted:
@@ -251,14 +258,18 @@ class TrialLoop:
             self.queue.extend(dict(c) for c in configs)
         return self.queue.popleft() if self.queue else None
 
-    def _start(self, config):
-        if self.store is not None:
-            number = self.store.start_trial(self.study, config, self.seed)
+    def _start(self, config, unique=False):
+        """Start a trial: its number, or `FULL` / `TAKEN` from the store (nothing started)."""
+        if self.store is not None:  # the budget is the study's, shared with every process running it
+            number = self.store.start_trial(self.study, config, self.seed, budget=self.n_trials, unique=unique)
+            if number in (FULL, TAKEN):
+                return number
         else:
             number, self.local_number = self.local_number, self.local_number + 1
         started = time.monotonic()
         future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study)
         self.flying[future] = (number, config, started)
+        return number
 
     # ------------------------------------------------------------ waiting
     def _limit(self):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import numbers
 import os
 import signal
 import threading
@@ -85,6 +86,10 @@ def run_task(task, config, trial_timeout=None):
         return Outcome(None, timeout_text(trial_timeout), time.perf_counter() - start)
     except Exception as exc:  # the search goes on; the trial keeps its error
         return Outcome(None, error_text(exc), time.perf_counter() - start)
+    except SystemExit as exc:  # sys.exit() in a training script is that trial's failure, not the search's
+        return Outcome(None, f"SystemExit: sys.exit({exc.code!r}) in the trial", time.perf_counter() - start)
+    # KeyboardInterrupt goes through: it stops the whole search (Ctrl-C or raised alike), the trials
+    # in flight are recorded as interrupted, and a resumed search runs them again
     if not isinstance(outcome, Outcome):
         return Outcome(None, f"TypeError: the task returned {type(outcome).__name__}, not an Outcome",
                        time.perf_counter() - start)
@@ -120,7 +125,7 @@ class Workers:
         self._client = self._executor = self._task = self._ref = None
         self._pool_size = 0  # our own loky pool's size (0: not ours)
         if executor is None:
-            n = _n_jobs(n_jobs)
+            n = _n_jobs(n_jobs, cap=True)
             if n == 1:
                 self._executor = _Inline()
             else:
@@ -167,7 +172,7 @@ class Workers:
             self._executor.shutdown(wait=False, kill_workers=True)
         self._task = task
         self._executor = ProcessPoolExecutor(max_workers=self._pool_size, initializer=_worker_init,
-                                             initargs=(task,), env=_thread_limits(self._pool_size))
+                                             initargs=(task, os.getpid()), env=_thread_limits(self._pool_size))
 
     def close(self, wait=True):
         """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
@@ -198,18 +203,43 @@ def _thread_limits(n_workers):
 _WORKER_TASK = None  # in our pool's workers: the search's task, sent once when the worker starts
 
 
-def _worker_init(task):
+def _worker_init(task, driver=None):
     """In our pool's workers: keep the task; Ctrl-C is the driver's to handle (it records the
     running trials, then stops the workers)."""
     global _WORKER_TASK
     _WORKER_TASK = task
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    driver = os.getppid() if driver is None else driver  # given: the driver may be gone before we start
+    threading.Thread(target=_orphan_watch, args=(driver,), name="spacedsl-orphan-watch", daemon=True).start()
 
 
-def _n_jobs(n_jobs):
+ORPHAN_POLL = 1.0  # seconds between a worker's checks that its driver still lives
+
+
+def _orphan_watch(parent):
+    """A worker whose driver died (kill -9: no shutdown reaches it) is reparented; it then ends
+    itself instead of living on, with its loky resource tracker, for as long as its trial runs."""
+    while True:
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(ORPHAN_POLL)
+
+
+def _n_jobs(n_jobs, cap=False):
+    """How many trials run at once for ``n_jobs`` (joblib's meaning: -1 every core, -2 all but one);
+    with ``cap`` (a local pool) at most the cores, since more processes only compete for them."""
     if n_jobs is None:
         return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (-1 for every core), got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if n_jobs > 0 and not cap:
+        return n_jobs
+    import joblib
+    cores = joblib.cpu_count()
     if n_jobs < 0:
-        import joblib
-        return max(1, joblib.cpu_count() + 1 + n_jobs)
-    return n_jobs
+        if cores + 1 + n_jobs < 1:
+            raise ValueError(f"n_jobs={n_jobs} leaves no worker on a machine with {cores} cores "
+                             f"(-1 is every core, -{cores} is one)")
+        return cores + 1 + n_jobs
+    return min(n_jobs, cores)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from decimal import Decimal
 
 import numpy as np
@@ -17,12 +18,11 @@ from ..language import ast
 from ..language.ast import literal_key
 from ..language.errors import DSLSemanticError, did_you_mean
 from ..language.printer import dist_text, expr_text, literal_text
-from .distributions import ArgumentError, Prior, decimals, resolve
+from .distributions import ArgumentError, Prior, decimals, probe, resolve
+from .exact import EXACT_LIMIT, enumerate_rows, plan  # noqa: F401 - EXACT_LIMIT: the documented bound
 from .expr import Codes, is_number, names_in
-from .grid import batches
 from .model import Constraint, Dim, ListValues, Model, RangeValues, decode
 
-EXACT_LIMIT = 10**6  # spaces up to this many configurations are checked exactly
 DRAWS = 10_000  # larger ones by this many seeded draws
 MAX_RANGE = 10**9
 
@@ -53,8 +53,9 @@ def _to_float(value, lit):
 class Analysis:
     """Walks the statements once, checking as it goes, and builds the `Model`."""
 
-    def __init__(self, statements, distributions=None):
+    def __init__(self, statements, distributions=None, source=None):
         self.statements = statements
+        self.source = source
         self.distributions = plugins.distributions() if distributions is None else distributions
         self.dims, self.constants, self.keys, self.constraints = [], {}, [], []
         self.by_name, self.defined = {}, {}
@@ -97,8 +98,11 @@ class Analysis:
             return ast.If(s.condition, body, orelse, pos=s.pos, else_end=s.else_end)
         if isinstance(s, ast.Where):
             self._condition(s.condition)
+            origin = None
+            if self.source is not None and s.pos is not None:
+                origin = (self.source.filename, s.pos.line, s.pos.column, self.source.line_text(s.pos.line))
             self.constraints.append(Constraint(s.condition, guards, s.pos, self._requires(s.condition, guards),
-                                               expr_text(s.condition)))
+                                               expr_text(s.condition), origin))
             return s
         raise _Fail(f"not a statement: {type(s).__name__}", getattr(s, "pos", None))
 
@@ -272,7 +276,9 @@ class Analysis:
             if not callable(getattr(dist, method, None)):
                 raise _Fail(f"distribution '{node.name}' returned an object without {method}()", at)
         try:
-            prior = Prior(dist, integer=kind == "int")
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")  # scipy's overflow warnings: the checks below say it better
+                prior = Prior(dist, integer=kind == "int")
         except Exception as exc:
             raise _Fail(f"{node.name}(...) has no usable support: {exc}", at) from None
         if math.isnan(prior.low) or math.isnan(prior.high):
@@ -282,7 +288,39 @@ class Analysis:
         if kind == "int" and not prior.has_integer():
             raise _Fail(f"': int' on {node.name}(...), whose support "
                         f"[{_show(prior.low)}, {_show(prior.high)}] holds no integer", at)
+        problem = _probe(factory, node, dist)
+        if problem is not None:
+            raise _Fail(f"{node.name}(...) {problem}", at)
+        prior.label = f"{node.name}(...)"
+        if self.source is not None and at is not None:
+            prior.origin = (self.source.filename, at.line, at.column, self.source.line_text(at.line))
         return node, prior
+
+
+_PROBED = {}  # (factory, arguments) -> what the load-time probe found wrong, or None
+
+
+def _probe(factory, node, dist):
+    """The `probe` of a distribution's draws, remembered per factory and arguments (a probe in a
+    child process costs tens of milliseconds; the fuzz tests and big files repeat calls)."""
+    key = (factory, tuple(literal_key(a.value) for a in node.args),
+           tuple((k.name, literal_key(k.value.value)) for k in node.kwargs))
+    try:
+        hash(key)
+    except TypeError:
+        key = None
+    if key is None or key not in _PROBED:
+        try:
+            probe(dist, isolate=not getattr(dist, "closed_form", False))
+            problem = None
+        except ArgumentError as exc:
+            problem = str(exc)
+        if key is None:
+            return problem
+        if len(_PROBED) >= 4096:
+            _PROBED.clear()
+        _PROBED[key] = problem
+    return _PROBED[key]
 
 
 def _bind(node, signature):
@@ -349,18 +387,23 @@ def _all_names(statements):
 
 
 def check_satisfiable(model):
-    """Raise `_Fail` at the first ``where`` after which no configuration remains."""
+    """Raise `_Fail` at the first ``where`` after which no configuration remains.
+
+    Exact (`exact.plan`: the constrained finite dimensions, narrowed by the parts of each
+    ``where`` that name one of them, enumerated when at most 10^6 rows remain); otherwise by
+    seeded draws.
+    """
     if not model.constraints:
         return
-    need = set()
-    for c in model.constraints:
-        need |= c.requires
-    dims = sorted(need)
-    sizes = [model.dims[j].size for j in dims]
-    if all(s is not None for s in sizes) and math.prod(sizes) <= EXACT_LIMIT:
-        stream = batches(model, dims, apply_constraints=False)
+    found = plan(model)
+    if found is not None:
+        stream = (batch for batch, _ in enumerate_rows(model, *found))
         how = "no configuration satisfies it"
     else:
+        need = set()
+        for c in model.constraints:
+            need |= c.requires
+        dims = sorted(need)
         rng = np.random.default_rng(0)  # in growing slices: most spaces show a witness at once
         stream = (decode(model, rng.random((m, len(dims))), dims) for m in (DRAWS // 100, DRAWS // 10 - DRAWS // 100,
                                                                         DRAWS - DRAWS // 10))
@@ -382,7 +425,7 @@ def check_satisfiable(model):
 def analyse(statements, source=None, distributions=None):
     """Check statements; return (normalised statements, compiled model) or raise `DSLSemanticError`."""
     try:
-        analysis = Analysis(tuple(statements), distributions)
+        analysis = Analysis(tuple(statements), distributions, source)
         statements, model = analysis.run()
         check_satisfiable(model)
         return statements, model

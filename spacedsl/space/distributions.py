@@ -16,11 +16,28 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import os
+import select
+import signal
 import sys
+import time
+import warnings
+from os import _exit  # a forked probe leaves without running the parent's cleanup
 
 import numpy as np
 
+try:
+    import resource
+except ImportError:  # Windows: no fork, no CPU limits; probes run in-process
+    resource = None
+
 from ..hookspecs import hookimpl
+from ..language.errors import DSLSemanticError
+
+PROBE_SECONDS = 2.0  # CPU seconds; a distribution whose probe draws take longer is refused at load
+PROBE_WALL_SECONDS = 30.0  # and one stuck in compiled code is given up after this long (or its CPU limit)
+PROBE_QUANTILES = (1e-12, 0.25, 0.5, 0.75, 1 - 1e-12)  # the ends are the extremes the engine ever asks for
+FAILURES = (ArithmeticError, ValueError, RuntimeError, TypeError, AttributeError, IndexError, KeyError)
 
 
 def _special():
@@ -46,9 +63,16 @@ def _number(dist, name, value, *, allow_none=False):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentError(f"{dist} needs a number for {name}, got {value!r}", name)
-    if abs(value) > 1e300:
-        raise ArgumentError(f"{dist}: {name} is too large", name)
+    if not _fits_float(value):
+        raise ArgumentError(f"{dist}: {name} is too large (numbers must fit a float)", name)
     return value
+
+
+def _fits_float(value):
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _positive(dist, name, value):
@@ -73,6 +97,7 @@ def _ordered(dist, low, high):
 class _Builtin:
     """A frozen distribution with closed-form ppf/cdf: fast and vectorised."""
 
+    closed_form = True  # its load-time probe needs no child process
     log = False
     discrete = False
     open_low = False
@@ -91,10 +116,12 @@ class _Uniform(_Builtin):
         self.low, self.high, self.step = float(low), float(high), step
 
     def ppf(self, u):
-        return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
+        u = np.asarray(u, dtype=float)
+        return self.low * (1 - u) + self.high * u  # no overflow when high - low is beyond a float
 
     def cdf(self, x):
-        return np.clip((np.asarray(x, dtype=float) - self.low) / (self.high - self.low), 0.0, 1.0)
+        x = np.asarray(x, dtype=float)
+        return np.clip((x / 2 - self.low / 2) / (self.high / 2 - self.low / 2), 0.0, 1.0)
 
 
 class _LogUniform(_Builtin):
@@ -263,17 +290,136 @@ def scipy_signature(dist):
 def scipy_factory(qualified, dist):
     def factory(*args, **kwargs):
         for key, value in list(enumerate(args)) + list(kwargs.items()):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > 1e300:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _fits_float(value):
                 raise ArgumentError(f"{qualified} needs numbers (of a float's size), got {str(value)[:40]}",
                                     key if isinstance(key, str) else None)
-        frozen = dist(*args, **kwargs)
-        low, high = frozen.support()
+        # ints past 2**63 would become numpy object arrays that scipy's ufuncs refuse at the first draw
+        args = [_as_scipy_number(v) for v in args]
+        kwargs = {k: _as_scipy_number(v) for k, v in kwargs.items()}
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                frozen = dist(*args, **kwargs)
+                low, high = frozen.support()
+        except FAILURES as exc:
+            raise ArgumentError(f"scipy.stats rejects these arguments for {qualified}: "
+                                f"{type(exc).__name__}: {str(exc)[:120]}") from None
         if np.isnan(low) or np.isnan(high):
             raise ArgumentError(f"scipy.stats rejects these arguments for {qualified}: "
                                 "check its shape parameters (and scale > 0)")
         return frozen
     factory.__signature__ = scipy_signature(dist)
     return factory
+
+
+def _as_scipy_number(value):
+    return float(value) if isinstance(value, int) and abs(value) >= 2**53 else value
+
+
+class _TooSlow(BaseException):
+    """The probe's time is up (a BaseException, so that no ``except Exception`` in scipy swallows it)."""
+
+
+def _within(seconds, fn, *args):
+    """``fn(*args)``, stopped with `_TooSlow` at the first Python call after ``seconds``.
+
+    A trace function rather than a signal or a thread: it works in any thread, leaves no
+    computation running behind, and scipy's slow paths (root finding, quadrature) call
+    back into Python often.
+    """
+    deadline = time.thread_time() + seconds  # CPU time: the verdict does not depend on the machine's load
+
+    def tracer(frame, event, arg):
+        if time.thread_time() > deadline:
+            raise _TooSlow
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        return fn(*args)
+    finally:
+        sys.settrace(previous)
+
+
+def _draws(dist, seconds):
+    """The probe's draws in this process: (verdict, detail), verdict "ok", "slow", "failed" or "bad"."""
+    u = np.array(PROBE_QUANTILES)
+
+    def draw():
+        x = np.asarray(dist.ppf(u), dtype=float)
+        return x, np.asarray(dist.cdf(x), dtype=float)
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            x, c = _within(seconds, draw)
+    except _TooSlow:
+        return "slow", ""
+    except FAILURES as exc:
+        return "failed", f"{type(exc).__name__}: {str(exc)[:120]}"
+    if x.shape != u.shape or not np.isfinite(x).all():
+        bad = [f"{q:g} -> {v}" for q, v in zip(PROBE_QUANTILES, x.tolist()) if not math.isfinite(v)] \
+            if x.shape == u.shape else [f"shape {x.shape}"]
+        return "bad", f"draws are not finite with these arguments (quantile {bad[0]})"
+    if c.shape != u.shape or not np.isfinite(c).all():
+        return "bad", "its cdf is not finite with these arguments"
+    return "ok", ""
+
+
+def _draws_in_child(dist, seconds, wall):
+    """`_draws` in a forked child with a CPU-time limit, killed after ``wall`` seconds: compiled code
+    that never returns to Python (scipy's discrete quantile searches with huge shapes) can only be
+    stopped that way."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Python 3.12+ warns about fork in a process with threads
+        pid = os.fork()
+    if pid == 0:  # the child: report and leave without running any cleanup of the parent's
+        try:
+            os.close(read)
+            limit = math.ceil(seconds) + 1  # the kernel stops compiled code that never returns to Python
+            resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+            verdict = _draws(dist, seconds)
+            os.write(write, "\0".join(verdict).encode("utf-8", "replace"))
+        finally:
+            _exit(0)
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], wall)
+        data = os.read(read, 1 << 16) if ready else None
+    finally:
+        os.close(read)
+        if not data:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(pid, 0)
+    if not data:
+        return "slow", ""
+    verdict, _, detail = data.decode("utf-8", "replace").partition("\0")
+    return verdict, detail
+
+
+def probe(dist, seconds=PROBE_SECONDS, wall=PROBE_WALL_SECONDS, isolate=True):
+    """Draw at the extreme and middle quantiles the engine uses; raise `ArgumentError` if that
+    fails, gives values that are not finite, or takes longer than ``seconds`` of CPU time.
+
+    With ``isolate`` (and where the platform can fork) the draws run in a child process given up
+    after ``wall`` seconds, so that even a distribution stuck in compiled code cannot hang a load.
+    """
+    if isolate and resource is not None and hasattr(os, "fork"):
+        verdict, detail = _draws_in_child(dist, seconds, wall)
+    else:
+        verdict, detail = _draws(dist, seconds)
+    if verdict == "slow":
+        raise ArgumentError(f"too slow to draw from: {len(PROBE_QUANTILES)} probe draws took over {seconds:g} s "
+                            "of CPU time; choose other arguments or another distribution")
+    if verdict == "failed":
+        raise ArgumentError(f"cannot be drawn from with these arguments: {detail}")
+    if verdict == "bad":
+        raise ArgumentError(f"{detail}; choose arguments that keep its values within a float")
 
 
 # ---------------------------------------------------------------------- Prior
@@ -299,7 +445,12 @@ class Prior:
         log: A grid spaces its points on a log scale.
         low: Lower end of the support (may be -inf).
         high: Upper end of the support (may be inf).
+        origin: ``(filename, line, column, source_line)`` of the call in the space file, for
+            errors at draw time; None when unknown.
     """
+
+    origin = None
+    label = "the distribution"
 
     def __init__(self, dist, integer=False):
         self.dist = dist
@@ -351,9 +502,25 @@ class Prior:
         return x
 
     def ppf(self, u):
-        """Values for quantiles u (an array in [0, 1]), on the lattice."""
+        """Values for quantiles u (an array in [0, 1]), on the lattice.
+
+        Raises `DSLSemanticError` at the distribution's call when the distribution fails or draws
+        a value that is not finite (the load-time `probe` makes that rare).
+        """
         u = np.clip(np.asarray(u, dtype=float), 1e-12, 1 - 1e-12)
-        return self.snap(self.dist.ppf(u))
+        try:
+            with np.errstate(all="ignore"):
+                x = np.asarray(self.dist.ppf(u), dtype=float)
+        except FAILURES as exc:
+            raise self._error(f"drawing failed: {type(exc).__name__}: {str(exc)[:120]}") from None
+        if not np.isfinite(x).all():
+            raise self._error("drew a value that is not finite; choose arguments that keep its values "
+                              "within a float")
+        return self.snap(x)
+
+    def _error(self, message):
+        origin = self.origin or ("<string>", None, None, None)
+        return DSLSemanticError(f"{self.label}: {message}", *origin)
 
     def cdf(self, x):
         return np.asarray(self.dist.cdf(np.asarray(x, dtype=float)), dtype=float)
@@ -375,7 +542,9 @@ class Prior:
             elif self.log and self.low > 0:
                 raw = np.geomspace(self.low, self.high, k)
             else:
-                raw = np.linspace(self.low, self.high, k)
+                t = np.linspace(0.0, 1.0, k)
+                raw = self.low * (1 - t) + self.high * t  # no overflow when high - low is beyond a float
+                raw[-1] = self.high
         else:
             raw = self.dist.ppf((np.arange(k) + 0.5) / k)
         return np.unique(self.snap(raw))

@@ -3,7 +3,8 @@
 Order is file order with the first parameter varying slowest, like
 ``itertools.product``. A parameter whose block is inactive is not expanded,
 so conditional parameters produce only the combinations that are active. A
-constraint filters as soon as everything it names is assigned. Expansion runs
+constraint filters as soon as everything it names is assigned, and the parts of a ``where`` that
+name one finite parameter alone narrow its values before expansion (`exact.narrowed`). Expansion runs
 depth-first over bounded chunks, so a huge grid streams instead of filling
 memory.
 """
@@ -14,13 +15,17 @@ from collections import defaultdict
 
 import numpy as np
 
+from .exact import narrowed
 from .model import Batch
 
 CHUNK = 1 << 16
 
 
-def _domain(dim, resolution):
-    """(size, index array -> raw array) for one dimension."""
+def _domain(dim, resolution, keep=None):
+    """(size, index array -> raw array) for one dimension; ``keep``: the only raw indices that can be
+    feasible (`exact.narrowed`), in order."""
+    if keep is not None:
+        return len(keep), lambda idx: keep[idx]
     if dim.prior is None:
         return dim.size, lambda idx: idx
     values = dim.prior.grid(resolution)
@@ -30,7 +35,8 @@ def _domain(dim, resolution):
 def batches(model, dims=None, resolution=5, apply_constraints=True, chunk=CHUNK):
     """Yield batches whose rows, in order, are the grid over ``dims`` (default: all)."""
     dims = list(range(len(model.dims))) if dims is None else list(dims)
-    domains = {j: _domain(model.dims[j], resolution) for j in dims}
+    keep = narrowed(model) if apply_constraints and model.constraints else {}
+    domains = {j: _domain(model.dims[j], resolution, keep.get(j)) for j in dims}
     ready = defaultdict(list)
     if apply_constraints:
         position = {j: p for p, j in enumerate(dims)}

@@ -198,13 +198,18 @@ class Dim:
 
 @attrs.define(eq=False)
 class Constraint:
-    """A ``where``: its condition, the blocks it sits in, and what it needs evaluated."""
+    """A ``where``: its condition, the blocks it sits in, and what it needs evaluated.
+
+    Attributes:
+        origin: ``(filename, line, column, source_line)`` for errors at sampling time, or None.
+    """
 
     condition: object
     guards: tuple
     pos: object
     requires: frozenset
     text: str
+    origin: object = None
 
 
 @attrs.define(eq=False)
@@ -218,6 +223,7 @@ class Model:
         constraints: The ``where`` statements.
         by_name: Name -> (dim index, component) for parameters.
         codes: Interning table for the non-number values expressions see.
+        cache: What is worked out once per space (the feasible table of `exact`).
     """
 
     dims: list
@@ -226,6 +232,7 @@ class Model:
     constraints: list
     by_name: dict
     codes: object
+    cache: dict = attrs.field(factory=dict)
 
     @property
     def conditional(self):

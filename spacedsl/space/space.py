@@ -15,11 +15,15 @@ from ..language.errors import DSLSemanticError, did_you_mean
 from ..language.fmt import format_statements
 from ..language.parser import parse_statements
 from .checks import analyse
+from .exact import draw_feasible, feasible_table
 from .expr import is_number
 from .grid import iter_grid
 from .model import MISSING, Batch, Model, decode, encode, value_key
 
 MAX_DRAW_FACTOR = 1000  # rejection sampling gives up after this many draws per configuration asked
+MAX_SAMPLE = 10**7  # sample(n) builds a list; more than this is refused (iter_sample streams)
+SAMPLE_CHUNK = 1 << 20  # iter_sample draws this many configurations at a time
+MAX_RESOLUTION = 10**6  # grid points per distribution
 
 
 def parse(text, filename="<string>"):
@@ -104,30 +108,57 @@ class Space:
 
     # -------------------------------------------------------------- sampling
     def sample(self, n=None, seed=None):
-        """One configuration (``n=None``) or a list of n, drawn from the space; never breaks a constraint."""
-        rng = np.random.default_rng(seed)
+        """One configuration (``n=None``) or a list of n, drawn from the space; never breaks a constraint.
+
+        A list of more than ``MAX_SAMPLE`` configurations is refused up front (it would not fit in
+        memory); `iter_sample` streams any number.
+        """
         if n is None:
-            return self._draw(1, rng)[0]
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        return self._draw(int(n), rng)
+            return self._draw(1, np.random.default_rng(seed))[0]
+        n = _count(n)
+        if n > MAX_SAMPLE:
+            per = 100 + 120 * len(self._model.keys)  # bytes of a dict of floats, roughly
+            raise ValueError(f"sample({n:,}) would build {n:,} configurations, about {n * per / 1e9:,.0f} GB; "
+                             f"ask for at most {MAX_SAMPLE:,} at a time, or iterate over iter_sample({n})")
+        return list(self.iter_sample(n, seed))
+
+    def iter_sample(self, n, seed=None):
+        """Yield n configurations drawn from the space, a bounded chunk at a time.
+
+        The same configurations as ``sample(n, seed)``, in the same order, without holding them all.
+        """
+        n = _count(n)
+        rng = np.random.default_rng(seed)
+        while n > 0:
+            k = min(n, SAMPLE_CHUNK)
+            yield from self._draw(k, rng)
+            n -= k
 
     def _draw(self, n, rng):
         model, d = self._model, len(self._model.dims)
         if not model.constraints:
             return decode(model, rng.random((n, d))).configs()
-        out, drawn, rate = [], 0, 1.0
+        out, drawn, rate, table = [], 0, 1.0, None
         while len(out) < n:
             want = n - len(out)
             m = min(max(int(want / max(rate, 1e-3) * 1.2) + 16, 64), 1 << 20)
-            batch = decode(model, rng.random((m, d)))
+            if table is None and (rate < 1e-3 or drawn > MAX_DRAW_FACTOR * n + 100_000):
+                table = feasible_table(model)  # rare feasible points: draw them exactly, if enumerable
+                table = table if table is not None and len(table[1]) else False
+            if table:
+                batch = decode(model, draw_feasible(model, table, min(want, 1 << 20), rng))
+            elif drawn > MAX_DRAW_FACTOR * n + 100_000:
+                c = min(model.constraints, key=lambda c: batch.constraint_holds(c).mean())
+                raise DSLSemanticError(
+                    f"constraints accept too few configurations to sample: {len(out)} of {drawn:,} draws; "
+                    "loosen the 'where' conditions or narrow the domains they name",
+                    *(c.origin or (self.filename or "<string>",)))
+            else:
+                batch = decode(model, rng.random((m, d)))
             ok = np.flatnonzero(batch.feasible())
-            drawn += m
+            drawn += batch.n
             out += batch.take(ok[:want]).configs()
-            rate = max(len(ok), 1) / m
-            if len(out) < n and drawn > MAX_DRAW_FACTOR * n + 100_000:
-                raise ValueError(f"constraints accept too few configurations: {len(out)} of {drawn:,} draws; "
-                                 "loosen the 'where' conditions or narrow the domains they name")
+            rate = max(len(ok), 1) / batch.n
         return out
 
     def default_configuration(self, seed=None, tries=64):
@@ -156,6 +187,9 @@ class Space:
         ``resolution`` points), first parameter varying slowest."""
         if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) or resolution < 1:
             raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
+        if resolution > MAX_RESOLUTION and any(d.prior is not None for d in self._model.dims):
+            raise ValueError(f"resolution={resolution:,} would put {resolution:,} points ({resolution * 8 / 1e9:,.1f} GB) "
+                             f"on each distribution; the grid allows at most {MAX_RESOLUTION:,}")
         return iter_grid(self._model, int(resolution))
 
     # ------------------------------------------------------------ validation
@@ -248,6 +282,12 @@ class Space:
         except (TypeError, ValueError, KeyError) as exc:
             raise DSLSemanticError(f"malformed space dict: {exc}", "<dict>") from None
         return cls.from_statements(statements)
+
+
+def _count(n):
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    return int(n)
 
 
 def _raw_of(dim, config):

@@ -3,7 +3,7 @@ the SQLite store, `Trial` the record they keep."""
 
 from .base import Storage, open_storage, open_study
 from .sqlite import Store, StoreError
-from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
+from .trials import COMPLETE, FAILED, FULL, INTERRUPTED, TAKEN, Trial
 
-__all__ = ["COMPLETE", "FAILED", "INTERRUPTED", "Storage", "Store", "StoreError", "Trial", "open_storage",
+__all__ = ["COMPLETE", "FAILED", "FULL", "INTERRUPTED", "TAKEN", "Storage", "Store", "StoreError", "Trial", "open_storage",
            "open_study"]

@@ -33,8 +33,8 @@ class Storage(Protocol):
                              direction: str = "minimize") -> str:
         """Create the study or check that it matches; returns ``name``."""
 
-    def start_trial(self, study: str, params: dict, seed=None) -> int:
-        """Record a running trial; its number."""
+    def start_trial(self, study: str, params: dict, seed=None, budget=None, unique=False) -> int | str:
+        """Record a running trial; its number, or `FULL` / `TAKEN` (see `Store.start_trial`)."""
 
     def finish_trial(self, study: str, number: int, value, state: str, error=None, duration=None,
                      info=None) -> None:

@@ -38,7 +38,7 @@ import uuid
 from ..language.ast import Ref
 from ..language.printer import dumps
 from ..space import as_space
-from .trials import COMPLETE, FAILED, INTERRUPTED, Trial
+from .trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
 HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
 MINIMIZE_SQL = "'minimize'"  # the direction of every study written before studies had one
@@ -74,6 +74,18 @@ CREATE TABLE IF NOT EXISTS trials (
 
 class StoreError(RuntimeError):
     """The store cannot be read or written; the message names the file."""
+
+
+# What a store of ours holds: a file with other tables, views or triggers named like ours, or with
+# ours lacking these columns, is not read (a crafted view can make any query run forever).
+_TABLES = {
+    "studies": {"name", "space", "space_sha256", "strategy", "created"},
+    "trials": {"study", "number", "params", "value", "state", "error", "started", "finished", "duration"},
+}
+
+
+def _number_or_none(value):
+    return value if value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool)) else False
 
 
 def space_text(space):
@@ -127,6 +139,8 @@ def _is_dead(worker, heartbeat=None, now=None):
     """True when ``worker`` ("host:pid:token") is gone: its last heartbeat is older than
     `STALE_AFTER`, or it is a process of this host that no longer runs, or a store of this
     process that was closed. Another host's trial with a fresh heartbeat is left alone."""
+    if _number_or_none(heartbeat) is False:
+        heartbeat = None  # a damaged heartbeat: judge by the process alone
     if heartbeat is not None and (now or time.time()) - heartbeat > STALE_AFTER:
         return True
     host, pid, token = ((worker or "::").rsplit(":", 2) + ["", ""])[:3]
@@ -179,6 +193,7 @@ class Store:
             with self._errors("open"):
                 self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
                 self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # garbage -> error
+                self._check_schema()
                 try:
                     if self.readonly:
                         raise sqlite3.OperationalError("attempt to write a readonly database")
@@ -202,6 +217,9 @@ class Store:
     def _errors(self, doing):
         try:
             yield
+        except (UnicodeDecodeError, OverflowError, MemoryError) as exc:  # text or numbers SQLite cannot hand over
+            raise StoreError(f"store {self.path!r}: cannot {doing}: the file is damaged "
+                             f"({type(exc).__name__}: {str(exc)[:120]})") from None
         except sqlite3.Error as exc:
             hint = ""
             text = str(exc)
@@ -241,6 +259,70 @@ class Store:
                     with contextlib.suppress(sqlite3.Error):
                         self._conn.execute("ROLLBACK")
                     raise
+
+    def _check_schema(self):
+        """Refuse a file whose studies/trials are not our tables, before querying them."""
+        def refuse(why):
+            raise StoreError(f"store {self.path!r}: not a spacedsl store: {why}; "
+                             "point --storage at a store spacedsl wrote, or at a new file")
+        rows = self._conn.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+        for kind, name, table in rows:
+            if not all(isinstance(x, str) for x in (kind, name, table)):
+                refuse("its schema is damaged")
+            if name in _TABLES and kind != "table":
+                refuse(f"{name!r} is a {kind}, not a table")
+            if kind in ("trigger", "view") and table in _TABLES:
+                refuse(f"a {kind} {name!r} acts on {table!r}")
+        for table in {name for kind, name, _ in rows if kind == "table" and name in _TABLES}:
+            columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            missing = sorted(_TABLES[table] - columns)
+            if missing:
+                refuse(f"its table {table!r} lacks the column(s) {', '.join(missing)}")
+
+    def _damaged(self, what, why):
+        return StoreError(f"store {self.path!r}: {what} is damaged: {why}; repair or remove that row "
+                          "(sqlite3), or start a new study")
+
+    def _rows(self, sql, args, doing, what):
+        """Fetch rows one by one, so that a row that cannot be decoded is named."""
+        out = []
+        with self._errors(doing):
+            cursor = self._conn.execute(sql, args)
+            while True:
+                try:
+                    row = cursor.fetchone()
+                except (sqlite3.OperationalError, UnicodeDecodeError, OverflowError) as exc:
+                    after = f" after {what(out[-1])}" if out else " (the first)"
+                    raise self._damaged(f"a row{after}", f"{type(exc).__name__}: {exc}") from None
+                if row is None:
+                    return out
+                out.append(row)
+
+    def _params(self, text, what, kind="params"):
+        if not isinstance(text, str):
+            raise self._damaged(what, f"its {kind} are not text")
+        try:
+            value = loads_params(text)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise self._damaged(what, f"its {kind} are not valid JSON ({type(exc).__name__}: {str(exc)[:80]})") from None
+        if not isinstance(value, dict):
+            raise self._damaged(what, f"its {kind} are a JSON {type(value).__name__}, not an object")
+        return value
+
+    def _trial(self, study, number, params, value, state, error, duration, info):
+        """One trial row checked: a `Trial` and its info, or a StoreError naming the row."""
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise self._damaged(f"a trial of study {study!r} (number {str(number)[:20]!r})", "its number is not an integer")
+        what = f"trial {number} of study {study!r}"
+        params = self._params(params, what)
+        if _number_or_none(value) is False or (value is not None and not math.isfinite(value)):
+            raise self._damaged(what, f"its value {str(value)[:20]!r} is not a number")
+        if _number_or_none(duration) is False:
+            raise self._damaged(what, f"its duration {str(duration)[:20]!r} is not a number")
+        if state not in (COMPLETE, FAILED, RUNNING, PRUNED) or not (error is None or isinstance(error, str)):
+            raise self._damaged(what, f"its state {str(state)[:20]!r} or error is not one spacedsl writes")
+        info = None if info is None else self._params(info, what, "info")
+        return Trial(number, params, value, state, error, duration or 0.0), info
 
     _ADDED = (("trials", "seed", "INTEGER"), ("trials", "info", "TEXT"), ("trials", "heartbeat", "REAL"),
               ("studies", "direction", "TEXT NOT NULL DEFAULT 'minimize'"))
@@ -307,6 +389,15 @@ class Store:
             f" {self._column('studies', 'direction', default=MINIMIZE_SQL)}"
             " FROM studies s ORDER BY s.created, s.name", doing="list studies")
         keys = ("name", "space", "space_sha256", "strategy", "created", "n_trials", "direction")
+        for row in rows:
+            name, space, digest, strategy, created, _, direction = row
+            what = f"study {name!r}" if isinstance(name, str) else "a study"
+            if not all(isinstance(x, str) for x in (name, space, digest, strategy)):
+                raise self._damaged(what, "its name, space or strategy is not text")
+            if _number_or_none(created) in (None, False):
+                raise self._damaged(what, f"its creation time {str(created)[:20]!r} is not a number")
+            if direction not in ("minimize", "maximize"):
+                raise self._damaged(what, f"its direction {str(direction)[:20]!r} is neither minimize nor maximize")
         return [dict(zip(keys, row)) for row in rows]
 
     def create_or_load_study(self, name, space, strategy, new_study=False, direction="minimize"):
@@ -351,13 +442,26 @@ class Store:
         return name
 
     # -- trials ------------------------------------------------------------------------
-    def start_trial(self, study, params, seed=None):
+    def start_trial(self, study, params, seed=None, budget=None, unique=False):
         """Record a running trial; returns its number (the next free one in the study).
 
-        ``seed`` is the seed the search that runs the trial used (kept for the record)."""
+        ``seed`` is the seed the search that runs the trial used (kept for the record). The checks
+        below run in the transaction that allocates the number, so processes sharing the study
+        agree: with ``budget``, `FULL` (nothing recorded) once the study holds ``budget`` trials
+        that are finished (`Trial.finished`) or running, any process's; with ``unique``, `TAKEN`
+        (nothing recorded) when the same configuration is running or complete already."""
         text = dumps_params(params)
         seed = _seed_value(seed)
         with self._write(f"record a trial of study {study!r}") as conn:
+            if budget is not None:
+                (used,) = conn.execute(
+                    "SELECT count(*) FROM trials WHERE study = ? AND (state = 'running' OR "
+                    "(state IN ('complete', 'failed') AND coalesce(error, '') != ?))", (study, INTERRUPTED)).fetchone()
+                if used >= budget:
+                    return FULL
+            if unique and conn.execute("SELECT 1 FROM trials WHERE study = ? AND params = ? AND state IN "
+                                       "('running', 'complete') LIMIT 1", (study, text)).fetchone():
+                return TAKEN
             (number,) = conn.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
                                      (study,)).fetchone()
             now = time.time()
@@ -396,18 +500,24 @@ class Store:
 
     def trials_with_info(self, study):
         """``[(Trial, info)]`` of ``study`` by number; info is the dict given to `finish_trial`, or None."""
-        rows = self._read(f"SELECT number, params, value, state, error, duration, {self._column('trials', 'info')}"
-                          " FROM trials WHERE study = ? ORDER BY number", (study,), doing=f"read study {study!r}")
-        return [(Trial(number, loads_params(params), value, state, error, duration or 0.0),
-                 None if info is None else loads_params(info))
-                for number, params, value, state, error, duration, info in rows]
+        rows = self._rows(f"SELECT number, params, value, state, error, duration, {self._column('trials', 'info')}"
+                          " FROM trials WHERE study = ? ORDER BY number", (study,), f"read study {study!r}",
+                          lambda row: f"trial {row[0]!r} of study {study!r}")
+        return [self._trial(study, *row) for row in rows]
 
     def trial_rows(self, study):
         """Every column of the trials of ``study``, as dicts (params decoded)."""
         with self._errors(f"read study {study!r}"):
-            cur = self._conn.execute("SELECT * FROM trials WHERE study = ? ORDER BY number", (study,))
-            names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, row)) for row in cur.fetchall()]
+            names = [d[0] for d in self._conn.execute("SELECT * FROM trials LIMIT 0").description]
+        rows = [dict(zip(names, row)) for row in self._rows(
+            "SELECT * FROM trials WHERE study = ? ORDER BY number", (study,), f"read study {study!r}",
+            lambda row: f"trial {row[names.index('number')]!r} of study {study!r}")]
         for row in rows:
+            self._trial(study, *(row.get(k) for k in ("number", "params", "value", "state", "error", "duration",
+                                                       "info")))
+            what = f"trial {row['number']} of study {study!r}"
+            for key in ("started", "finished", "heartbeat"):
+                if _number_or_none(row.get(key)) is False or (key == "started" and row.get(key) is None):
+                    raise self._damaged(what, f"its {key} time {str(row.get(key))[:20]!r} is not a number")
             row["params"] = loads_params(row["params"])
         return rows

@@ -5,6 +5,8 @@ from __future__ import annotations
 import attrs
 
 COMPLETE, FAILED, RUNNING, PRUNED = "complete", "failed", "running", "pruned"
+FULL = "full"  # start_trial with a budget: the study holds that many finished and running trials
+TAKEN = "taken"  # start_trial with unique=True: the configuration is running or complete already
 INTERRUPTED = "interrupted"  # the error of a trial stopped by Ctrl-C or a dead process; resumes offer it again
 
 
