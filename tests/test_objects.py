@@ -219,6 +219,18 @@ def test_import_rule_resolves_sklearn_paths_and_refuses_the_rest():
         rule("sklearn.svm.LinearSCV")
 
 
+def test_a_file_cannot_call_a_function_under_the_allowed_prefix(tmp_path, monkeypatch):
+    # sklearn.datasets.clear_data_home() would delete the data folder: a file may only name estimator classes
+    home = tmp_path / "scikit_learn_data"
+    home.mkdir()
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    rule = spacedsl.ImportRule()
+    for name in ("sklearn.datasets.clear_data_home", "sklearn.show_versions", "sklearn.set_config"):
+        with pytest.raises(LookupError, match="not an estimator class"):
+            rule(name)
+    assert home.is_dir()
+
+
 def test_minimize_passes_the_objects_and_keeps_the_names():
     seen = []
 

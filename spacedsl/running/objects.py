@@ -75,7 +75,9 @@ class ImportRule:
     Only names under an allowed prefix are imported, and the check comes before any import, so a
     space file from an untrusted repository can name ``@os.system`` or ``@evil.payload`` and nothing
     is imported; what the path reaches must itself live under the prefix (``@sklearn.utils.os.system``
-    is refused too). A class, or a function that is not an estimator, is called without arguments.
+    is refused too). Only an estimator class (one with ``get_params``) may be named, and it is made
+    with no arguments: a file never gets to call a function, even one under the prefix (under
+    ``sklearn.`` a name such as ``@sklearn.datasets.clear_data_home`` would delete files).
 
     Attributes:
         allow: Module prefixes that may be imported (``"sklearn."`` allows ``sklearn`` and below).
@@ -99,6 +101,9 @@ class ImportRule:
                               "Allow it with --allow-import PREFIX (objects=spacedsl.ImportRule(allow=[...]) in "
                               "Python) if you trust this file")
         obj = import_path(name, self)
+        if not (isinstance(obj, type) and hasattr(obj, "get_params")):
+            raise LookupError(f"@{name} is {_kind(obj)}, not an estimator class: a file may only name estimator "
+                              "classes (a function or an object goes through objects={...} in Python)")
         return make(obj, name)
 
     def __repr__(self):
