@@ -4,31 +4,20 @@ answers agree with the space."""
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl.tooling.analysis import Document
 from spacedsl.tooling.incremental import StatementCache
 
-HERE = pathlib.Path(__file__).resolve().parent
 
 
-def _module(name, path):
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
 
 
-_fuzz = _module("_spacedsl_fuzz_strategies", HERE / "test_fuzz.py")
+_fuzz = sibling("tests/test_fuzz.py")
 SETTINGS = settings(_fuzz.SETTINGS, max_examples=max(_fuzz.EXAMPLES // 4, 1))
 
 

@@ -1,9 +1,7 @@
 """`spacedsl diff` and `spacedsl.tooling.diff.diff_spaces`: each kind of change, nothing for layout
 or comments, JSON, exit codes, and the git external diff driver in a real repository."""
 
-import importlib.util
 import json
-import pathlib
 import shutil
 import subprocess
 import sys
@@ -11,6 +9,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl.cli import main
 from spacedsl.tooling.diff import diff_spaces
@@ -194,22 +193,11 @@ def test_diff_measurements_match_uncached_surveys():
     assert d.feasible[1] == survey(spacedsl.parse(new)).fraction
 
 
-def _roundtrip_module():
-    """The valid-space strategies of test_roundtrip.py (imported by path: tests/ is not a package)."""
-    module = sys.modules.get("test_roundtrip")
-    if module is not None and hasattr(module, "space_cases"):
-        return module
-    spec = importlib.util.spec_from_file_location("_spacedsl_roundtrip_strategies",
-                                                  pathlib.Path(__file__).parent / "test_roundtrip.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
-@given(_roundtrip_module().space_cases())
+@given(sibling("tests/test_roundtrip.py").space_cases())
 def test_two_renderings_of_one_space_diff_empty(case):
     text, other, _ = case
     assert diff(text, other).changes == ()
@@ -218,7 +206,7 @@ def test_two_renderings_of_one_space_diff_empty(case):
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
-@given(_roundtrip_module().space_texts(), _roundtrip_module().space_texts())
+@given(sibling("tests/test_roundtrip.py").space_texts(), sibling("tests/test_roundtrip.py").space_texts())
 def test_different_spaces_show_a_change(a, b):
     old, new = spacedsl.parse(a), spacedsl.parse(b)
     d = diff_spaces(old, new)

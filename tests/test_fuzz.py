@@ -10,7 +10,6 @@ and a ``str()`` that starts ``filename:line:col:``.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import pathlib
@@ -25,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl import DSLError, Space
 
@@ -42,19 +42,9 @@ SETTINGS = settings(
 )
 
 
-def _roundtrip_module():
-    """The valid-space strategies of test_roundtrip.py (imported by path: tests/ is not a package)."""
-    module = sys.modules.get("test_roundtrip")
-    if module is not None and hasattr(module, "space_texts"):
-        return module
-    spec = importlib.util.spec_from_file_location("_spacedsl_roundtrip_strategies", HERE / "test_roundtrip.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
-space_texts = _roundtrip_module().space_texts
+space_texts = sibling("tests/test_roundtrip.py").space_texts
 
 
 # ===================================================================== oracle

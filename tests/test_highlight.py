@@ -4,9 +4,7 @@ rebuild the input exactly; Pygments finds the lexer through its entry point."""
 from __future__ import annotations
 
 import ast as pyast
-import importlib.util
 import pathlib
-import sys
 
 import pytest
 from hypothesis import given, note, settings
@@ -15,6 +13,7 @@ pygments = pytest.importorskip("pygments")
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename  # noqa: E402
 from pygments.token import Error, Keyword, Name  # noqa: E402
 
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl  # noqa: E402
 from spacedsl.tooling.highlight import SpaceLexer  # noqa: E402
 
@@ -23,17 +22,9 @@ ROOT = HERE.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.space"))
 
 
-def _module(name, path):
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
 
 
-_fuzz = _module("_spacedsl_fuzz_strategies", HERE / "test_fuzz.py")
+_fuzz = sibling("tests/test_fuzz.py")
 space_texts, mutants = _fuzz.space_texts, _fuzz.mutants
 # A third of the fuzz tests' sample (generating spaces is what costs); SPACEDSL_FUZZ_EXAMPLES scales it.
 SETTINGS = settings(_fuzz.SETTINGS, max_examples=max(_fuzz.EXAMPLES // 3, 1))
@@ -73,7 +64,7 @@ def test_examples_lex_without_errors(path):
 
 
 def test_the_big_benchmark_space_lexes():
-    bench = _module("_spacedsl_bench_language", ROOT / "benchmarks" / "bench_language.py")
+    bench = sibling("benchmarks/bench_language.py")
     text = bench.to_spacedsl(bench.make_big_space())
     toks = check_lexes(text)
     assert variables(toks) == declared(spacedsl.parse(text))

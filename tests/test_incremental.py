@@ -4,33 +4,22 @@ positions, or the same error -- while parsing only the chunks the edit touched."
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 
 import attrs
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl.language.parser import parse_statements
 from spacedsl.tooling.incremental import StatementCache, chunks
 
-HERE = pathlib.Path(__file__).resolve().parent
 
 
-def _module(name, path):
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
 
 
-_fuzz = _module("_spacedsl_fuzz_strategies", HERE / "test_fuzz.py")
+_fuzz = sibling("tests/test_fuzz.py")
 SETTINGS = settings(_fuzz.SETTINGS, max_examples=max(_fuzz.EXAMPLES // 3, 1))
 
 
@@ -80,7 +69,7 @@ def test_edits_give_what_a_full_parse_gives(text, data):
 
 
 def test_an_edit_inside_a_line_parses_one_chunk():
-    bench = _module("_spacedsl_bench_language", HERE.parent / "benchmarks" / "bench_language.py")
+    bench = sibling("benchmarks/bench_language.py")
     text = bench.to_spacedsl(bench.make_big_space())
     cache = StatementCache()
     cache.parse(text)

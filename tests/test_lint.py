@@ -1,15 +1,14 @@
 """`spacedsl lint` and `spacedsl.tooling.lint.lint_text`: every code on a minimal file, exact
 positions, ignore comments, the measurements, JSON and exit codes."""
 
-import importlib.util
 import json
 import pathlib
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl.cli import main
 from spacedsl.tooling.lint import CODES, Finding, lint_report, lint_text
@@ -231,22 +230,11 @@ def test_cache_gives_the_same_measurements():
     assert (cached.grid_size, cached.fraction) == (plain.grid_size, plain.fraction)
 
 
-def _roundtrip_module():
-    """The valid-space strategies of test_roundtrip.py (imported by path: tests/ is not a package)."""
-    module = sys.modules.get("test_roundtrip")
-    if module is not None and hasattr(module, "space_cases"):
-        return module
-    spec = importlib.util.spec_from_file_location("_spacedsl_roundtrip_strategies",
-                                                  pathlib.Path(__file__).parent / "test_roundtrip.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
-@given(_roundtrip_module().space_texts())
+@given(sibling("tests/test_roundtrip.py").space_texts())
 def test_any_valid_space_lints_and_counts_its_grid(text):
     space = spacedsl.parse(text)
     report = lint_report(text, "t.space")
