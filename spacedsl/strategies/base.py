@@ -36,7 +36,22 @@ def capability(strategy, name):
     return bool(getattr(strategy, name, CAPABILITIES[name]))
 
 
-CAPABILITIES = {"adaptive": True, "keeps_order": False}
+CAPABILITIES = {"adaptive": True, "keeps_order": False, "budgeted": False}
+
+
+class Suggestion(dict):
+    """A configuration to run, and where its trial should be stopped (``max_step``; None: run to the end).
+
+    Attributes:
+        max_step: The step at which the trial's ``report`` answers "stop" (None: never).
+    """
+
+    def __init__(self, config=(), max_step=None):
+        super().__init__(config)
+        self.max_step = max_step
+
+    def __repr__(self):
+        return f"Suggestion({dict.__repr__(self)}, max_step={self.max_step!r})"
 
 
 class Strategy:
