@@ -227,3 +227,76 @@ def test_defaults_first_and_non_adaptive_samplers():
         jobs = s.ask(3)
         assert jobs[0]["x"] == 0.25 and not s.adaptive
         assert len({(c["x"], c["y"]) for c in jobs}) == 3
+
+
+# ------------------------------------------------------------------ end to end, through minimize
+def train(config, report):
+    """27 epochs; the loss falls with the epochs and is best at x = 0.3 (picklable, for workers)."""
+    value = None
+    for epoch in range(1, 28):
+        value = (config["x"] - 0.3) ** 2 + 1.0 / epoch
+        if report(epoch, value):
+            break
+    return value
+
+
+def states(result):
+    import collections
+    return collections.Counter((t.state, t.max_step, t.step) for t in result.trials)
+
+
+def test_minimize_sha_runs_one_bracket_and_keeps_the_best():
+    result = spacedsl.minimize(train, SPACE, strategy="sha", strategy_options={"max_resource": 27}, n_trials=40)
+    assert states(result) == {("pruned", 1, 1): 27, ("pruned", 3, 3): 9, ("pruned", 9, 9): 3,
+                              ("complete", None, 27): 1}
+    first_rung = [t for t in result.trials if t.max_step == 1]
+    assert result.best_params == min(first_rung, key=lambda t: t.value).params
+    assert result.best_value == pytest.approx((result.best_params["x"] - 0.3) ** 2 + 1 / 27)
+
+
+def test_minimize_hyperband_cycles_its_brackets(tmp_path):
+    result = spacedsl.minimize(train, SPACE, strategy="hyperband", strategy_options={"max_resource": 27},
+                               n_trials=69, storage=tmp_path / "s.db")
+    counts = states(result)
+    assert counts[("complete", None, 27)] == 1 + 1 + 2 + 4
+    assert counts[("pruned", 1, 1)] == 27 and counts[("pruned", 3, 3)] == 9 + 12 and counts[("pruned", 9, 9)] == 3 + 4 + 6
+    assert abs(result.best_params["x"] - 0.3) < 0.1
+    resumed = spacedsl.minimize(train, SPACE, strategy="hyperband", strategy_options={"max_resource": 27},
+                                n_trials=80, storage=tmp_path / "s.db")
+    assert len(resumed.trials) == 80 and [t.params for t in resumed.trials[:69]] == [t.params for t in result.trials]
+
+
+def test_minimize_asha_with_two_workers():
+    result = spacedsl.minimize(train, SPACE, strategy="asha", strategy_options={"max_resource": 27},
+                               n_trials=12, n_jobs=2, seed=1)
+    pruned = [t for t in result.trials if t.state == "pruned"]
+    assert len(result.trials) == 12 and pruned and len(pruned) < 12
+    assert all(t.max_step is None and t.step in (1, 3, 9) for t in pruned)
+    complete = [t for t in result.trials if t.state == "complete"]
+    assert complete and all(t.step == 27 for t in complete)
+    assert result.best_value == min(t.value for t in complete)
+
+
+def test_minimize_asha_and_hyperband_with_the_gp_sampler():
+    cheap = {"n_candidates": 128, "n_local": 32, "n_starts": 1}
+    for name, n in (("asha", 14), ("hyperband", 13)):
+        result = spacedsl.minimize(train, SPACE, strategy=name, n_trials=n, seed=0,
+                                   strategy_options={"max_resource": 9, "sampler": "gp-ei", "sampler_options": cheap})
+        assert len(result.trials) == n and any(t.state == "pruned" for t in result.trials)
+        assert abs(result.best_params["x"] - 0.3) < 0.15
+
+
+def test_minimize_with_a_pruner_on_any_strategy():
+    for prune in ("median", "percentile:25", spacedsl.Median(min_trials=2, warmup_steps=5)):
+        result = spacedsl.minimize(train, SPACE, strategy="random", n_trials=20, prune=prune, seed=0)
+        pruned = [t for t in result.trials if t.state == "pruned"]
+        assert pruned and all(t.value is not None and t.step < 27 for t in pruned)
+        if not isinstance(prune, str):
+            assert all(t.step >= 5 for t in pruned)
+    with pytest.raises(ValueError, match="unknown pruner 'mean'"):
+        spacedsl.minimize(train, SPACE, strategy="random", n_trials=2, prune="mean")
+
+
+def test_minimize_without_max_resource_says_so():
+    with pytest.raises(ValueError, match=r"asha: max_resource is missing"):
+        spacedsl.minimize(train, SPACE, strategy="asha", n_trials=2)
