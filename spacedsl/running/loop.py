@@ -53,6 +53,7 @@ from .. import plugins
 from ..storage import open_storage, open_study
 from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, TAKEN, Trial
 from ..strategies.base import Suggestion, capability, config_key, max_step_of
+from ..strategies.pruning import make_pruner
 from .reports import ReportHub, Reporter
 from .workers import Outcome, Workers, error_text, timeout_text
 
@@ -71,6 +72,7 @@ def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, s
     timeout = positive_number("timeout", timeout)
     trial_timeout = positive_number("trial_timeout", trial_timeout)
     batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
+    pruner = make_pruner(pruner)  # None, "median", "percentile:25" or an object with prune()
     factory = plugins.strategy(strategy)
     workers = Workers(n_jobs, executor)
     with open_storage(storage) as store:
