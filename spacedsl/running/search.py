@@ -284,13 +284,12 @@ class SearchTask:
             if not self.splits:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
 
-    def __call__(self, config):
-
+    def __call__(self, config, report=None):
         config = estimator_params(config, self.resolved)
         with warnings.catch_warnings(record=self.collect_warnings) as caught:
             if self.collect_warnings:
                 warnings.simplefilter("always")
-            evaluation = self._evaluate(config)
+            evaluation = self._evaluate(config, report)
         score = evaluation.score
         ok = score is not None and math.isfinite(score)
         error = None if ok else evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
@@ -302,10 +301,10 @@ class SearchTask:
         return Outcome(float(score) if ok else None, error, evaluation.duration, info)
 
 
-    def _evaluate(self, config):
+    def _evaluate(self, config, report=None):
         if self.splits is None:
             return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups)
-        return evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
+        return self.judge.evaluate_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits, report)
 
 
 def warning_texts(caught, limit=200):
