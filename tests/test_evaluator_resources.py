@@ -293,6 +293,35 @@ def test_search_task_passes_the_report_to_the_evaluator():
     assert len(outcome.info["fold_scores"]) == 3
 
 
+def test_convergence_warnings_below_the_top_budget_are_silenced_and_kept_at_the_top():
+    from spacedsl.running.search import SearchTask
+
+    est = MLPClassifier((4,), max_iter=27, random_state=0)
+    judge = make(k=3, resource="max_iter")
+    task = SearchTask(est, judge, XC, YC, None, get_scorer(est, None), None, collect_warnings=True)
+    stopped = task({}, Reporter(stop_at=9))
+    assert "warnings" not in stopped.info  # 1, 3 and 9 epochs do not converge: expected
+    full = task({}, Reporter())
+    assert any(w.startswith("ConvergenceWarning") and "max_iter=27" in w for w in full.info["warnings"])
+
+
+def test_search_checks_the_resource_first_and_refits_at_max_resource():
+    from spacedsl import search
+
+    space = "max_depth in [2, 4]; random_state = 0"
+    with pytest.raises(ValueError, match="did you mean 'n_estimators'"):
+        search(RandomForestClassifier(), space, XC, YC, strategy="grid", evaluator_options={"resource": "n_estimator"})
+    with pytest.raises(ValueError, match="the configuration sets 'n_estimators'"):
+        search(RandomForestClassifier(), space + "; n_estimators in [5, 10]", XC, YC, strategy="grid",
+               evaluator_options={"resource": "n_estimators"})
+    result = search(RandomForestClassifier(), space, XC, YC, strategy="grid", n_trials=2,
+                    evaluator_options={"k": 3, "resource": "n_estimators", "max_resource": 9})
+    assert result.best_estimator.n_estimators == 9 and len(result.best_estimator.estimators_) == 9
+    scratch = cross_val_score(RandomForestClassifier(n_estimators=9, **result.best_params),
+                              XC, YC, cv=make(k=3).split(RandomForestClassifier(), XC, YC))
+    assert result.best_score == pytest.approx(np.mean(scratch))
+
+
 # ------------------------------------------------------------------ bad options
 @pytest.mark.parametrize("options, message", [
     ({"resource": "max_iter", "factor": 1}, "factor must be a number greater than 1"),

@@ -261,7 +261,7 @@ class SplitEvaluator:
         if self._resource is None:
             return _evaluate_splits(estimator, params, X, y, scorer, splits, report, max_step)
         low, high, factor = self.resource_range(estimator, y, splits)
-        self._resource.check_params(params)
+        self.check_params(params)
         stratified = self._stratified(estimator, y)
         growers = [self._resource.grower(estimator, params, X, y, train, test, high, [self._subset_seed, i],
                                          stratified) for i, (train, test) in enumerate(splits)]
@@ -281,6 +281,11 @@ class SplitEvaluator:
             return {}
         self._resource.check_estimator(estimator)
         return self._resource.refit_params(estimator)
+
+    def check_params(self, params):
+        """ValueError when ``params`` (a configuration, or a space's names) set the resource parameter."""
+        if self._resource is not None:
+            self._resource.check_params(params)
 
     def _stratified(self, estimator, y):
         stratify = getattr(self, "stratify", None)

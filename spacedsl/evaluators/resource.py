@@ -136,8 +136,8 @@ class Resource:
         """ValueError when a configuration sets the resource parameter itself (the evaluator sets it)."""
         if self.is_parameter and self.name in params:
             raise ValueError(f"the configuration sets {self.name!r}, which is the evaluator's resource (it "
-                             f"grows from min_resource to max_resource); take {self.name!r} out of the space, "
-                             f"or set max_resource")
+                             f"grows from min_resource to max_resource); take {self.name!r} out of the space "
+                             "and give its largest value as max_resource")
 
     def resolve(self, estimator, y, splits, stratified=False):
         """``(min_resource, max_resource, factor)`` for this estimator and these ``(train, test)`` splits

@@ -190,6 +190,8 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
 
     plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
+    if isinstance(judge, SplitEvaluator):  # the space must not set the evaluator's resource
+        judge.check_params(dict.fromkeys(estimator_key(n) for n in (*space.names, *space.constants)))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
@@ -204,6 +206,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
     best = max(complete, key=lambda t: t.value)  # max keeps the first of equal scores
     best_estimator = clone(estimator).set_params(**estimator_params(best.params, resolved))
+    best_estimator.set_params(**task.refit_params)  # a resource's max_resource, as its trials ran
     with warnings.catch_warnings(record=collect_warnings) as refit_caught:
         if collect_warnings:
             warnings.simplefilter("always")
@@ -270,6 +273,8 @@ class SearchTask:
 
     The built-in evaluators' splits (`SplitEvaluator`) are drawn once, here, so every trial sees
     the same ones whichever worker runs it; any other evaluator's ``evaluate`` runs as it is.
+    ``resource_range`` is the evaluator's ``(min_resource, max_resource, factor)`` (None without a
+    resource: the options a budgeted strategy needs), ``refit_params`` what the final refit sets.
     """
 
     def __init__(self, estimator, judge, X, y, groups, scorer, scoring, resolved=None, collect_warnings=False):
@@ -278,11 +283,13 @@ class SearchTask:
         self.collect_warnings = collect_warnings
         self.X, self.y, self.groups = X, y, groups
         self.scorer, self.scoring = scorer, scoring
-        self.splits = None
+        self.splits, self.resource_range, self.refit_params = None, None, {}
         if isinstance(judge, SplitEvaluator):
             self.splits = judge.split(estimator, X, y, groups)
             if not self.splits:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
+            self.resource_range = judge.resource_range(estimator, y, self.splits)  # a bad resource fails here
+            self.refit_params = judge.refit_params(estimator)
 
     def __call__(self, config, report=None):
         config = estimator_params(config, self.resolved)
