@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from spacedsl import plugins
+from spacedsl import hookimpl, plugins
 from spacedsl.evaluators.base import get_scorer
 from spacedsl.evaluators.resource import Resource, nested_order, schedule
 
@@ -320,6 +320,81 @@ def test_search_checks_the_resource_first_and_refits_at_max_resource():
     scratch = cross_val_score(RandomForestClassifier(n_estimators=9, **result.best_params),
                               XC, YC, cv=make(k=3).split(RandomForestClassifier(), XC, YC))
     assert result.best_score == pytest.approx(np.mean(scratch))
+
+
+class Probe:
+    """A budgeted strategy: two trials capped at the bottom budget, then two full ones."""
+
+    budgeted = True
+
+    def __init__(self, space, seed=None, **options):
+        self.space, self.options, self.asked = space, options, 0
+        Probe.last = self
+
+    def ask(self, n):
+        from spacedsl.strategies import Suggestion
+
+        if self.asked >= 4:
+            return []
+        self.asked += 1
+        config = {"max_depth": 2 + self.asked, "random_state": 0}
+        return [Suggestion(config, self.options["min_resource"] if self.asked <= 2 else None)]
+
+    def tell(self, config, loss):
+        pass
+
+
+class ProbePlugin:
+    @hookimpl
+    def spacedsl_strategies(self):
+        return {"probe-budgeted": Probe}
+
+
+def test_search_fills_a_budgeted_strategys_options_and_caps_its_trials():
+    from spacedsl import search
+
+    plugin = ProbePlugin()
+    plugins.register(plugin, name="probe_budgeted")
+    try:
+        space = "max_depth in 3..6; random_state = 0"
+        result = search(RandomForestClassifier(), space, XC, YC, strategy="probe-budgeted", n_trials=4,
+                        evaluator_options={"k": 3, "resource": "n_estimators", "max_resource": 9})
+        assert Probe.last.options == {"min_resource": 1, "max_resource": 9, "factor": 3}
+        assert [(t.state, t.step) for t in result.trials] == [("pruned", 1), ("pruned", 1), ("complete", 9),
+                                                              ("complete", 9)]
+        search(RandomForestClassifier(n_estimators=5), space, XC, YC, strategy="probe-budgeted", n_trials=4,
+               strategy_options={"max_resource": 3}, evaluator_options={"k": 3})
+        assert Probe.last.options == {"min_resource": 1, "max_resource": 3, "factor": 3}  # the folds
+    finally:
+        plugins.unregister(plugin)
+
+
+class OddOut:
+    """A pruner that stops every odd-numbered trial at its first report, and remembers the reports."""
+
+    def __init__(self):
+        self.seen = []
+
+    def prune(self, number, step, loss):
+        self.seen.append((number, step, loss))
+        return number % 2 == 1
+
+
+def test_search_with_a_pruner_stops_trials_at_their_first_budget():
+    from spacedsl import search
+
+    pruner = OddOut()
+    result = search(RandomForestClassifier(), "max_depth in 2..8; random_state = 0", XC, YC, strategy="random",
+                    n_trials=4, prune=pruner, evaluator_options={"k": 3, "resource": "n_estimators",
+                                                                 "max_resource": 9})
+    states = [(t.number, t.state, t.step) for t in result.trials]
+    assert states == [(0, "complete", 9), (1, "pruned", 1), (2, "complete", 9), (3, "pruned", 1)]
+    assert sorted({s for n, s, _ in pruner.seen if n % 2 == 0}) == [1, 3, 9]
+    pruned, evaluation = result.trials[1], result.evaluations[1]
+    assert pruned.value == pytest.approx(-[loss for n, _, loss in pruner.seen if n == 1][0])  # a score
+    assert evaluation.stopped and evaluation.step == 1 and evaluation.score == pruned.value
+    assert evaluation.score == pytest.approx(np.mean(evaluation.fold_scores))  # the folds at budget 1
+    assert not result.evaluations[0].stopped and result.evaluations[0].step == 9
 
 
 # ------------------------------------------------------------------ bad options

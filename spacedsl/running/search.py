@@ -52,7 +52,8 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error
                                get_scorer, holdout_split)
 from ..language.errors import did_you_mean
 from ..space import as_space
-from ..storage.trials import COMPLETE, best_candidates
+from ..storage.trials import COMPLETE, PRUNED, best_candidates
+from ..strategies.base import capability
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
@@ -196,6 +197,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     if isinstance(judge, SplitEvaluator):  # the space must not set the evaluator's resource
         judge.check_params(dict.fromkeys(estimator_key(n) for n in (*space.names, *space.constants)))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
+    strategy_options = budget_options(strategy, strategy_options, task)
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
@@ -251,6 +253,22 @@ def check_params(estimator, space, resolved=None):
                              f"{did_you_mean(name, valid)}; it takes: {listing}")
 
 
+def budget_options(strategy, options, task):
+    """A budgeted strategy's options (``sha``, ``hyperband``, ``asha``) with ``min_resource``,
+    ``max_resource`` and ``factor`` filled, where not given, from the evaluator's resource; without
+    one, the folds are the resource (1 to k, factor 3), as the evaluator reports after each."""
+    options = dict(options or {})
+    if not capability(plugins.strategy(strategy), "budgeted"):
+        return options
+    bounds = task.resource_range
+    if bounds is None and task.splits is not None:
+        bounds = (1, len(task.splits), 3)
+    if bounds is not None:
+        for name, value in zip(("min_resource", "max_resource", "factor"), bounds):
+            options.setdefault(name, value)
+    return options
+
+
 def _index_or_none(a, indices):
     from sklearn.utils import _safe_indexing
     return None if a is None else _safe_indexing(a, indices)
@@ -267,8 +285,9 @@ def _test_split(estimator, X, y, groups, test_size, seed):
 def _evaluation(trial, info):
     """The `Evaluation` of a trial from what the store or a worker kept."""
     info = info or {}
-    return Evaluation(trial.value if trial.state == COMPLETE else None, info.get("fold_scores", ()),
-                      info.get("fit_times", ()), info.get("score_times", ()), trial.error)
+    return Evaluation(trial.value if trial.state in (COMPLETE, PRUNED) else None, info.get("fold_scores", ()),
+                      info.get("fit_times", ()), info.get("score_times", ()), trial.error, step=trial.step,
+                      stopped=trial.state == PRUNED)
 
 
 class SearchTask:
