@@ -18,6 +18,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from spacedsl import hookimpl, plugins
+from spacedsl.evaluators import Evaluation
 from spacedsl.evaluators.base import get_scorer
 from spacedsl.evaluators.resource import Resource, nested_order, schedule
 
@@ -395,6 +396,42 @@ def test_search_with_a_pruner_stops_trials_at_their_first_budget():
     assert evaluation.stopped and evaluation.step == 1 and evaluation.score == pruned.value
     assert evaluation.score == pytest.approx(np.mean(evaluation.fold_scores))  # the folds at budget 1
     assert not result.evaluations[0].stopped and result.evaluations[0].step == 9
+
+
+class Thirds:
+    """A third-party evaluator (no `SplitEvaluator`) that reports, when asked to, after each third."""
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def evaluate(self, estimator, params, X, y, scoring, report=None):
+        n = len(X) // 3
+        scores = []
+        for i in range(1, 3):
+            model = clone(estimator).set_params(**params).fit(X[:i * n], y[:i * n])
+            scores.append(model.score(X[2 * n:], y[2 * n:]))
+            if report is not None and report(i, scores[-1]):
+                break
+        return Evaluation(scores[-1], scores[-1:], step=len(scores))
+
+
+class ThirdsPlugin:
+    @hookimpl
+    def spacedsl_evaluators(self):
+        return {"thirds": Thirds}
+
+
+def test_a_plugin_evaluator_whose_evaluate_takes_report_gets_the_trials():
+    from spacedsl import search
+
+    plugin, pruner = ThirdsPlugin(), OddOut()
+    plugins.register(plugin, name="thirds_plugin")
+    try:
+        result = search(LogisticRegression(), "C ~ loguniform(0.01, 10)", XC, YC, strategy="random", n_trials=2,
+                        evaluator="thirds", prune=pruner)
+    finally:
+        plugins.unregister(plugin)
+    assert [(t.state, t.step) for t in result.trials] == [("complete", 2), ("pruned", 1)]
 
 
 # ------------------------------------------------------------------ bad options

@@ -40,6 +40,7 @@ Decisions, where the spec is silent (in scikit-learn's terms):
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
@@ -332,7 +333,8 @@ class SearchTask:
 
     def _evaluate(self, config, report=None):
         if self.splits is None:
-            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups)
+            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups,
+                                 report)
         return self.judge.evaluate_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits, report)
 
 
@@ -346,11 +348,14 @@ def warning_texts(caught, limit=200):
     return [text if n == 1 else f"{text} (x{n})" for text, n in counts.items()]
 
 
-def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
-    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
+def _evaluate_one(judge, estimator, config, X, y, scoring, groups, report=None):
+    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`
+    (given the trial's ``report`` when its ``evaluate`` takes one)."""
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups
+    if report is not None and _takes_report(judge.evaluate):
+        extra["report"] = report
     try:
         evaluation = judge.evaluate(estimator, config, X, y, scoring, **extra)
     except Exception as exc:  # the search goes on; the trial keeps its error
@@ -359,3 +364,11 @@ def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
         return Evaluation(None, error=f"TypeError: evaluate() returned {type(evaluation).__name__}, "
                                       "not an Evaluation")
     return evaluation
+
+
+def _takes_report(evaluate):
+    try:
+        parameters = inspect.signature(evaluate).parameters
+    except (TypeError, ValueError):  # a callable without a signature: call it as documented
+        return False
+    return "report" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
