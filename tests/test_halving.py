@@ -301,3 +301,12 @@ def test_minimize_without_max_resource_says_so():
     with pytest.raises(ValueError, match=r"asha: max_resource is missing"):
         spacedsl.minimize(train, SPACE, strategy="asha", n_trials=2)
 
+
+def test_budget_options_fill_what_the_user_left_out():
+    from spacedsl.strategies import budget_options
+    sha, random = plugins.strategy("sha"), plugins.strategy("random")
+    assert budget_options(sha, None, (10, 270, 3)) == {"min_resource": 10, "max_resource": 270, "factor": 3}
+    assert budget_options(sha, {"max_resource": 90, "n_configs": 9}, (10, 270, 3)) == {
+        "min_resource": 10, "max_resource": 90, "factor": 3, "n_configs": 9}
+    assert budget_options(sha, {"factor": 2}, None) == {"factor": 2}  # no resource: nothing to fill
+    assert budget_options(random, None, (10, 270, 3)) == {}  # not budgeted: left alone

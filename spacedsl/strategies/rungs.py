@@ -16,6 +16,8 @@ import numbers
 
 import attrs
 
+from .base import capability
+
 TOLERANCE = 1e-9  # float budgets closer than this (relatively) to a whole number are that number
 
 
@@ -106,3 +108,14 @@ class Rungs:
         """How many of ``n`` configurations in a rung go up: ``floor(n / factor)``."""
         return int(math.floor(n / self.factor + TOLERANCE))
 
+
+def budget_options(factory, options, resource_range):
+    """A budgeted strategy's ``options`` with ``min_resource``, ``max_resource`` and ``factor`` filled
+    from an evaluator's ``resource_range`` (``(min, max, factor)``, or None: nothing to fill) where
+    not given; any other strategy's options as they are."""
+    options = dict(options or {})
+    if resource_range is not None and capability(factory, "budgeted"):
+        for name, value in zip(("min_resource", "max_resource", "factor"), resource_range):
+            if value is not None:
+                options.setdefault(name, value)
+    return options
