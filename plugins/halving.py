@@ -283,13 +283,13 @@ class SuccessiveHalving(Halving):
         """Up to n trials of the bracket's rung; ``[]`` while the rung waits for its trials to come back."""
         out = []
         while len(out) < n:
-            job = WAIT if self.bracket is None else self.bracket.job(self.new_config)
-            if job is DONE or self.bracket is None:
+            job = DONE if self.bracket is None else self.bracket.job(self.new_config)
+            if job is WAIT:
+                break
+            if job is DONE:  # (or none started yet): the next bracket
                 self.bracket = Bracket(*self.next_bracket())
                 self.brackets_started += 1
                 continue
-            if job is WAIT:
-                break
             out.append(job)
         return out
 
@@ -343,7 +343,7 @@ class AsyncSuccessiveHalving(Halving):
         self.recorded = [{} for _ in self.rungs.budgets[:-1]]
         self.reached, self.stopped, self.configs = {}, set(), {}
         self._last = {}  # number -> last loss reported, for trials whose config is not known yet
-        self._told = set()  # numbers of the trials told
+        self._untold = {}  # config key -> numbers of the linked trials running it, not told yet
 
     def ask(self, n=1):
         """n new configurations, always (each a full run, ``max_step=None``)."""
@@ -378,9 +378,10 @@ class AsyncSuccessiveHalving(Halving):
         return keep == 0 or loss <= sorted(recorded.values())[keep - 1]
 
     def started(self, number, config):
-        """Link a trial's number with its configuration (a loop that knows both may call this), so
-        rung losses reach the sampler as they are recorded."""
+        """Link a trial's number with its configuration (the trial loop calls this as it starts one),
+        so rung losses reach the sampler as they are recorded."""
         self.configs[number] = dict(config)
+        self._untold.setdefault(config_key(config), []).append(number)
         self._last.pop(number, None)
 
     def tell(self, config, loss):
@@ -390,23 +391,27 @@ class AsyncSuccessiveHalving(Halving):
         Strategy.tell(self, config, loss)
         self.seen.add(config_key(config))
         loss = None if loss is None or not math.isfinite(loss) else float(loss)
-        key = config_key(config)
-        number = next((n for n, c in self.configs.items() if n not in self._told and config_key(c) == key), None)
-        if number is None:
-            matches = [n for n, last in self._last.items() if last == (math.inf if loss is None else loss)]
-            if len(matches) > 1:
-                return  # which trial this was is not known
-            if matches:
-                number = matches[0]
-                del self._last[number]
-                self.configs[number] = dict(config)
-                for k, recorded in enumerate(self.recorded):
-                    if number in recorded:
-                        self.record(dict(config), _finite(recorded[number]), self.rungs.budgets[k])
-        if number is not None:
-            self._told.add(number)
-        if number is None or (number not in self.stopped and self.reached.get(number, len(self.recorded)) == len(self.recorded)):
+        numbers = self._untold.get(config_key(config))
+        number = numbers.pop(0) if numbers else self._match(config, loss)
+        if number is False:
+            return  # several trials ended on this loss: which one this was is not known
+        every_rung = len(self.recorded)
+        if number is None or (number not in self.stopped and self.reached.get(number, every_rung) == every_rung):
             self.record(dict(config), loss, None)
+
+    def _match(self, config, loss):
+        """The one unlinked trial whose last report was ``loss`` (linked now, its rung losses recorded),
+        None when there is none (it never reported), False when there are several."""
+        matches = [n for n, last in self._last.items() if last == (math.inf if loss is None else loss)]
+        if len(matches) != 1:
+            return False if matches else None
+        number = matches[0]
+        del self._last[number]
+        self.configs[number] = dict(config)
+        for k, recorded in enumerate(self.recorded):
+            if number in recorded:
+                self.record(dict(config), _finite(recorded[number]), self.rungs.budgets[k])
+        return number
 
 
 def _finite(loss):
