@@ -118,6 +118,9 @@ def test_n_samples_defaults_and_budgets():
     full = make(k=5).evaluate(SVC(), {"C": 1.0}, X, Y, None)
     assert ev.fold_scores == full.fold_scores  # the top budget is the whole training fold
     assert judge.resource_range(Ridge(), XC[:, 0], judge.split(Ridge(), XC, XC[:, 0]))[0] == 10  # no classes
+    big = np.arange(5400) % 2
+    assert make(k=3, resource="n_samples").resource_range(SVC(), big, make(k=3).split(SVC(), big, big)) \
+        == (133, 3600, 3)  # four budgets: 3600 // 27, more than 2 * 3 * 2
 
 
 class Recorder(LogisticRegression):

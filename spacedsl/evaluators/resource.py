@@ -8,8 +8,9 @@
   subsets are nested (a bigger one holds the smaller), drawn from the seed, stratified for
   classifiers (each prefix keeps the classes' shares), and the same for every configuration.
   Defaults: ``max_resource`` is the smallest training fold (the top budget fits on the whole
-  fold); ``min_resource`` is ``HalvingRandomSearchCV``'s ``min_resources="smallest"``: 2 samples
-  per split, times the number of classes for a classifier.
+  fold); ``min_resource`` is ``max_resource // factor**3`` (four budgets, as for a parameter), but
+  at least ``HalvingRandomSearchCV``'s ``min_resources="smallest"``: 2 samples per split, times
+  the number of classes for a classifier (a dozen samples of a big data set score as noise).
 * an estimator parameter (``"max_iter"``, ``"n_estimators"``, ``"clf__max_iter"`` in a pipeline):
   budgets in its units. Defaults: ``max_resource`` is the estimator's own value,
   ``min_resource`` is ``max_resource // factor**3``, at least 1 (four budgets: 3, 9, 27, 100).
@@ -164,7 +165,7 @@ class Resource:
             low = self.min_resource
             if low is None:
                 classes = len(np.unique(np.asarray(y))) if stratified else 1
-                low = min(high, 2 * len(splits) * classes)
+                low = min(high, max(2 * len(splits) * classes, int(high // self.factor ** 3)))
         if low > high:
             raise ValueError(f"min_resource={low} is more than max_resource={high} for {type(estimator).__name__}; "
                              "lower min_resource or raise max_resource")
