@@ -19,7 +19,10 @@ How a bigger budget continues from the smaller one (`Grower`), in scikit-learn's
 
 * ``"total"``: estimators of ``sklearn.ensemble`` (and any ``n_estimators``) with ``warm_start``:
   the parameter is the total (trees, boosting rounds), so the split's model gets the new value
-  and is fitted again with ``warm_start=True``: trees are added, the earlier ones kept.
+  and is fitted again with ``warm_start=True``: trees are added, the earlier ones kept. A fit
+  that early stopping ended below its budget (``n_iter_`` or ``n_estimators_`` smaller) is kept
+  at bigger budgets, as one fit at the top would have stopped there too (a warm fit would add
+  a tree before stopping again).
 * ``"more"``: other estimators with ``warm_start`` (``SGDClassifier``, ``MLPClassifier``,
   ``LogisticRegression``...): a warm fit runs ``max_iter`` *more* iterations, so the parameter is
   set to the increment. A fit that stopped before its increment (``n_iter_`` below it) has
@@ -189,7 +192,7 @@ class Grower:
         mode: ``"subset"`` (``n_samples``), ``"total"``, ``"more"`` or ``"refit"`` (see the module doc).
         model: The model fitted at the last budget, or None.
         done: The last budget fitted (0 before the first).
-        converged: True once a ``"more"`` fit stopped before its increment.
+        converged: True once a warm fit stopped before its budget (bigger budgets keep the model).
     """
 
     def __init__(self, resource, estimator, params, X, y, train, test, max_resource, seed, stratified=False):
@@ -231,10 +234,13 @@ class Grower:
         name = self.resource.name
         if self.mode == "refit":
             self.model = _fit(self._fresh().set_params(**{name: budget}), *self.train_data)
-        elif self.mode == "total":
+        elif self.mode == "total" and not self.converged:
             if self.model is None:
                 self.model = self._fresh().set_params(**{self.warm_key: True})
             _fit(self.model.set_params(**{name: budget}), *self.train_data)
+            owner = self._owner()  # early stopping ended it below the budget: as a fit at once would
+            count = getattr(owner, "n_iter_", getattr(owner, "n_estimators_", None))
+            self.converged = count is not None and int(count) < budget
         elif not self.converged:  # "more": a warm fit runs `increment` more iterations
             increment = budget - self.done
             if self.model is None:
