@@ -54,7 +54,7 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error
 from ..language.errors import did_you_mean
 from ..space import as_space
 from ..storage.trials import COMPLETE, PRUNED, best_candidates
-from ..strategies.base import capability
+from ..strategies.rungs import budget_options
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
@@ -198,7 +198,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     if isinstance(judge, SplitEvaluator):  # the space must not set the evaluator's resource
         judge.check_params(dict.fromkeys(estimator_key(n) for n in (*space.names, *space.constants)))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
-    strategy_options = budget_options(strategy, strategy_options, task)
+    strategy_options = budget_options(plugins.strategy(strategy), strategy_options, task.budgets())
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
@@ -254,22 +254,6 @@ def check_params(estimator, space, resolved=None):
                              f"{did_you_mean(name, valid)}; it takes: {listing}")
 
 
-def budget_options(strategy, options, task):
-    """A budgeted strategy's options (``sha``, ``hyperband``, ``asha``) with ``min_resource``,
-    ``max_resource`` and ``factor`` filled, where not given, from the evaluator's resource; without
-    one, the folds are the resource (1 to k, factor 3), as the evaluator reports after each."""
-    options = dict(options or {})
-    if not capability(plugins.strategy(strategy), "budgeted"):
-        return options
-    bounds = task.resource_range
-    if bounds is None and task.splits is not None:
-        bounds = (1, len(task.splits), 3)
-    if bounds is not None:
-        for name, value in zip(("min_resource", "max_resource", "factor"), bounds):
-            options.setdefault(name, value)
-    return options
-
-
 def _index_or_none(a, indices):
     from sklearn.utils import _safe_indexing
     return None if a is None else _safe_indexing(a, indices)
@@ -313,6 +297,14 @@ class SearchTask:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
             self.resource_range = judge.resource_range(estimator, y, self.splits)  # a bad resource fails here
             self.refit_params = judge.refit_params(estimator)
+
+    def budgets(self):
+        """What a budgeted strategy's ``min_resource``, ``max_resource`` and ``factor`` default to: the
+        evaluator's ``resource_range``; without a resource, the folds (1 to k, factor 3), as the
+        evaluator reports after each; None for an evaluator that is not a `SplitEvaluator`."""
+        if self.resource_range is None and self.splits is not None:
+            return (1, len(self.splits), 3)
+        return self.resource_range
 
     def __call__(self, config, report=None):
         config = estimator_params(config, self.resolved)
