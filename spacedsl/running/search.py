@@ -53,6 +53,7 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error
 from ..language.errors import did_you_mean
 from ..space import as_space
 from ..storage.trials import COMPLETE, best_candidates
+from ..strategies.rungs import budget_options
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
@@ -194,6 +195,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
+    strategy_options = budget_options(plugins.strategy(strategy), strategy_options, getattr(task, "resource_range", None))
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
