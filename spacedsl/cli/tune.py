@@ -49,7 +49,8 @@ arguments and seed give the same result as the Python call. Decisions:
   ``--resource``) fall behind the others' at the same step; ``--resource NAME``
   (``n_samples`` or an estimator parameter such as ``max_iter``) with
   ``--min-resource``, ``--max-resource`` and ``--factor`` are the evaluator's
-  options, also given to a budgeted strategy (``sha``, ``hyperband``, ``asha``).
+  options, which ``search`` hands on to a budgeted strategy (``sha``,
+  ``hyperband``, ``asha``) unless ``--strategy-option`` sets them.
   Stopped trials are ``pruned``: the progress line, the summary and ``--json``
   count them apart, and they count toward ``--trials`` (a resumed study never
   runs them again). ``--strategy-option KEY=VALUE`` (repeatable; the value read
@@ -78,7 +79,6 @@ from ..running.loop import study_for_file
 from ..running.search import check_params, search
 from ..running.objects import DEFAULT_ALLOW, ImportRule, resolve
 from ..space import load, parse
-from ..strategies.base import capability
 from ..storage import StoreError, open_storage, open_study
 from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
                       seconds, step_text, value_text)
@@ -347,14 +347,10 @@ def _run(args, space, estimator, store, resolved):
 
 
 def _strategy_options(args, factory, space):
-    """``--strategy-option`` pairs, and for a budgeted strategy the resource range given on the
-    command line (``search`` fills what is not given from the evaluator); an option the factory
-    does not take is an `InputError` before anything runs."""
+    """``--strategy-option`` pairs; an option the factory does not take is an `InputError` before
+    anything runs. (A budgeted strategy's resource range comes from the evaluator: ``search`` fills
+    what these options do not give from ``--resource`` and its range.)"""
     options = dict(args.strategy_option)
-    if capability(factory, "budgeted"):
-        for key in ("min_resource", "max_resource", "factor"):
-            if getattr(args, key) is not None:
-                options.setdefault(key, getattr(args, key))
     _check_options(factory, options, "--strategy-option", f"the strategy {args.strategy!r}", space, seed=args.seed)
     return options
 
