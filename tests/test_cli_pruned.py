@@ -3,6 +3,7 @@ max_step), `spacedsl tune` counts them in its progress line, summary and ``--jso
 ``--prune``, ``--resource``, ``--min-resource``, ``--max-resource``, ``--factor`` and
 ``--strategy-option``."""
 
+import inspect
 import io
 import json
 import sqlite3
@@ -18,6 +19,13 @@ from spacedsl.storage import COMPLETE, Store, Trial
 from spacedsl.strategies import Strategy
 
 SPACE = "x: float ~ uniform(0, 1)"
+
+
+def evaluators_have_resources():
+    return "resource" in inspect.signature(plugins.evaluator("holdout")).parameters
+
+
+needs_resources = pytest.mark.skipif(not evaluators_have_resources(), reason="the evaluators take no resource= yet")
 
 
 class OddTrialsStopAtStep3:
@@ -223,14 +231,83 @@ def budgeted():
     plugins.unregister(plugin)
 
 
+@needs_resources
 def test_strategy_options_and_the_resource_range_reach_a_budgeted_strategy(capsys, space_file, budgeted):
     status, out, err = run(capsys, "tune", space_file, *TUNE, "--strategy", budgeted, "--json",
                            "--strategy-option", "sampler=gp-ei", "--strategy-option", "factor=4",
-                           "--resource", "max_iter", "--min-resource", "2", "--factor", "2")
-    if status == 2 and "the evaluator 'kfold' takes no option" in err:  # before the evaluators had resources
-        pytest.skip("the evaluators take no resource options yet")
+                           "--resource", "max_iter", "--min-resource", "2", "--factor", "2", "--evaluator", "holdout")
     assert status == 0, err
-    # --strategy-option wins over --factor for the strategy; the evaluator gets --factor
-    assert Budgeted.made == [{"min_resource": 2, "max_resource": None, "factor": 4, "sampler": "gp-ei"}]
+    # --strategy-option wins over --factor for the strategy; max_resource is the estimator's max_iter
+    assert Budgeted.made == [{"min_resource": 2, "max_resource": 100, "factor": 4, "sampler": "gp-ei"}]
     result = json.loads(out)
     assert (result["n_trials"], result["n_pruned"]) == (3, 0)
+
+
+# ------------------------------------------------------- end to end (evaluators with resources)
+
+SGD = ["--estimator", "sklearn.linear_model.SGDClassifier", "--data", "builtin:iris", "--evaluator", "holdout",
+       "--resource", "max_iter", "--max-resource", "27"]
+
+
+@pytest.fixture
+def sgd_file(tmp_path):
+    path = tmp_path / "sgd.space"
+    path.write_text('alpha ~ loguniform(1e-6, 1e-1)\nloss in ["hinge", "log_loss", "modified_huber"]\ntol = none\n')
+    return str(path)
+
+
+def test_resource_flags_need_a_resource(capsys, space_file):
+    status, out, err = run(capsys, "tune", space_file, *TUNE, "--strategy", "random", "--factor", "2",
+                           "--min-resource", "3")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "--min-resource, --factor need --resource NAME" in err
+
+
+@needs_resources
+def test_an_unknown_resource_is_one_line_and_status_2(capsys, sgd_file):
+    status, out, err = run(capsys, "tune", sgd_file, *SGD[:-4], "--resource", "max_iters", "--strategy", "asha",
+                           "--trials", "2", "-q")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "'max_iters' is not a parameter of SGDClassifier" in err and "max_iter" in err
+
+
+@needs_resources
+def test_tune_asha_on_max_iter_with_workers_and_a_store_resumes_to_exactly_the_trials(capsys, sgd_file, tmp_path):
+    db = tmp_path / "runs.sqlite"
+    status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "8", "--jobs", "2",
+                           "--storage", db, "--json", "-q")
+    assert status == 0, err
+    first = json.loads(out)
+    assert (first["n_trials"], first["strategy"], first["resource"]) == (8, "asha", "max_iter")
+    assert first["n_complete"] + first["n_pruned"] + first["n_failed"] == 8 and first["n_pruned"] >= 1
+    before = trials = json_lines(run(capsys, "trials", db, "--json")[1])
+    pruned = [t for t in trials if t["state"] == "pruned"]
+    assert len(pruned) == first["n_pruned"] and all(t["step"] < 27 for t in pruned)
+    assert all(t["step"] == 27 for t in trials if t["state"] == "complete")
+    # the same command with more trials resumes: pruned trials count and are never run again
+    status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "11",
+                           "--storage", db, "--json")
+    assert status == 0, err
+    assert "resuming study 'sgd'" in err and "8 trials already there" in err
+    again = json.loads(out)
+    assert again["n_trials"] == 11 and again["n_pruned"] >= first["n_pruned"]
+    trials = json_lines(run(capsys, "trials", db, "--json")[1])
+    assert len(trials) == 11 and trials[:8] == before  # kept as they were
+    assert len({json.dumps(t["params"], sort_keys=True) for t in trials}) == 11  # none ran twice
+    [study] = json_lines(run(capsys, "studies", db, "--json")[1])
+    assert study["complete"] + study["pruned"] + study["failed"] == 11 and study["pruned"] == again["n_pruned"]
+
+
+@needs_resources
+def test_tune_random_with_the_median_pruner_on_folds(capsys, sgd_file, tmp_path):
+    db = tmp_path / "runs.sqlite"
+    status, out, err = run(capsys, "tune", sgd_file, "--estimator", "sklearn.linear_model.SGDClassifier", "--data",
+                           "builtin:iris", "--strategy", "random", "--prune", "median", "--trials", "10",
+                           "--storage", db, "--json", "-q")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["prune"] == "median" and result["n_trials"] == 10
+    trials = json_lines(run(capsys, "trials", db, "--json")[1])
+    assert sum(t["state"] == "pruned" for t in trials) == result["n_pruned"]
+    assert all(t["step"] == 5 for t in trials if t["state"] == "complete")  # kfold: a report after each fold
+    assert all(1 <= t["step"] < 5 for t in trials if t["state"] == "pruned")

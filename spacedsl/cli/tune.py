@@ -362,6 +362,9 @@ def _evaluator_options(args, factory):
                "factor": args.factor}
     options = {k: v for k, v in options.items() if v is not None}
     flags = ", ".join("--" + k.replace("_", "-") for k in options)
+    if options and args.resource is None:
+        raise InputError(f"{flags} {'needs' if len(options) == 1 else 'need'} --resource NAME: n_samples or an "
+                         f"estimator parameter such as max_iter or n_estimators")
     _check_options(factory, options, flags, f"the evaluator {args.evaluator!r}", seed=args.seed)
     return options
 
