@@ -274,28 +274,28 @@ def test_an_unknown_resource_is_one_line_and_status_2(capsys, sgd_file):
 @needs_resources
 def test_tune_asha_on_max_iter_with_workers_and_a_store_resumes_to_exactly_the_trials(capsys, sgd_file, tmp_path):
     db = tmp_path / "runs.sqlite"
-    status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "8", "--jobs", "2",
+    status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "6", "--jobs", "2",
                            "--storage", db, "--json", "-q")
     assert status == 0, err
     first = json.loads(out)
-    assert (first["n_trials"], first["strategy"], first["resource"]) == (8, "asha", "max_iter")
-    assert first["n_complete"] + first["n_pruned"] + first["n_failed"] == 8 and first["n_pruned"] >= 1
+    assert (first["n_trials"], first["strategy"], first["resource"]) == (6, "asha", "max_iter")
+    assert first["n_complete"] + first["n_pruned"] + first["n_failed"] == 6 and first["n_pruned"] >= 1
     before = trials = json_lines(run(capsys, "trials", db, "--json")[1])
     pruned = [t for t in trials if t["state"] == "pruned"]
     assert len(pruned) == first["n_pruned"] and all(t["step"] < 27 for t in pruned)
     assert all(t["step"] == 27 for t in trials if t["state"] == "complete")
     # the same command with more trials resumes: pruned trials count and are never run again
-    status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "11",
+    status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "9",
                            "--storage", db, "--json")
     assert status == 0, err
-    assert "resuming study 'sgd'" in err and "8 trials already there" in err
+    assert "resuming study 'sgd'" in err and "6 trials already there" in err
     again = json.loads(out)
-    assert again["n_trials"] == 11 and again["n_pruned"] >= first["n_pruned"]
+    assert again["n_trials"] == 9 and again["n_pruned"] >= first["n_pruned"]
     trials = json_lines(run(capsys, "trials", db, "--json")[1])
-    assert len(trials) == 11 and trials[:8] == before  # kept as they were
-    assert len({json.dumps(t["params"], sort_keys=True) for t in trials}) == 11  # none ran twice
+    assert len(trials) == 9 and trials[:6] == before  # kept as they were
+    assert len({json.dumps(t["params"], sort_keys=True) for t in trials}) == 9  # none ran twice
     [study] = json_lines(run(capsys, "studies", db, "--json")[1])
-    assert study["complete"] + study["pruned"] + study["failed"] == 11 and study["pruned"] == again["n_pruned"]
+    assert study["complete"] + study["pruned"] + study["failed"] == 9 and study["pruned"] == again["n_pruned"]
 
 
 @needs_resources
