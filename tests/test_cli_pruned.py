@@ -303,9 +303,11 @@ def test_tune_random_with_the_median_pruner_on_folds(capsys, sgd_file, tmp_path)
     db = tmp_path / "runs.sqlite"
     status, out, err = run(capsys, "tune", sgd_file, "--estimator", "sklearn.linear_model.SGDClassifier", "--data",
                            "builtin:iris", "--strategy", "random", "--prune", "median", "--trials", "10",
-                           "--storage", db, "--json", "-q")
+                           "--storage", db, "--json", "-q", "--report", tmp_path / "tune.html")
     assert status == 0, err
     result = json.loads(out)
+    page = (tmp_path / "tune.html").read_text(encoding="utf-8")  # from the store: its reports, tune's test score
+    assert 'alt="intermediate values"' in page and f"{result['test_score']:.6g}" in page
     assert result["prune"] == "median" and result["n_trials"] == 10
     trials = json_lines(run(capsys, "trials", db, "--json")[1])
     assert sum(t["state"] == "pruned" for t in trials) == result["n_pruned"]

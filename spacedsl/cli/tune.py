@@ -343,7 +343,8 @@ def _run(args, space, estimator, store, resolved):
         print(json.dumps(summary, default=json_default))
     else:
         print_table(summary)
-    return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file)
+    return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file, store=store,
+                                        study=_study_name(args) if store is not None else None)
 
 
 def _strategy_options(args, factory, space):
