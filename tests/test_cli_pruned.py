@@ -6,6 +6,7 @@ max_step), `spacedsl tune` counts them in its progress line, summary and ``--jso
 import inspect
 import io
 import json
+import re
 import sqlite3
 
 import pytest
@@ -288,7 +289,10 @@ def test_tune_asha_on_max_iter_with_workers_and_a_store_resumes_to_exactly_the_t
     status, out, err = run(capsys, "tune", sgd_file, *SGD, "--strategy", "asha", "--trials", "9",
                            "--storage", db, "--json")
     assert status == 0, err
-    assert "resuming study 'sgd'" in err and "6 trials already there" in err
+    assert "resuming study 'sgd'" in err and f"6 trials already there ({first['n_pruned']} pruned)" in err
+    counted = re.search(r", (\d+) pruned so far", err.splitlines()[1])  # the progress goes on counting
+    assert counted and int(counted.group(1)) >= first["n_pruned"]
+    assert "best -" not in err  # nor does it forget the best so far
     again = json.loads(out)
     assert again["n_trials"] == 9 and again["n_pruned"] >= first["n_pruned"]
     trials = json_lines(run(capsys, "trials", db, "--json")[1])

@@ -129,11 +129,11 @@ class Progress:
 
     WIDTH = 24
 
-    def __init__(self, total, stream, tty=None, done=0):
+    def __init__(self, total, stream, tty=None, done=0, pruned=0, best=None):
         self.total, self.stream = total, stream
         self.tty = _isatty(stream) if tty is None else tty
-        self.done, self.start, self.failed, self.pruned = done, done, 0, 0
-        self.best = None
+        self.done, self.start, self.failed, self.pruned = done, done, 0, pruned
+        self.best = best  # a resumed study's best so far
         self.started = time.perf_counter()
         self._drawn = 0
 

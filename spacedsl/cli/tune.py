@@ -264,10 +264,12 @@ def _tune(args):
 
 
 def _run(args, space, estimator, store, resolved):
-    earlier = 0
+    earlier = pruned = 0
+    best = None
     if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
-        earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
-                                                     new_study=args.new_study, maximize=True))
+        kept = open_study(store, _study_name(args), space, args.strategy, new_study=args.new_study, maximize=True)
+        earlier, pruned = sum(t.finished for t in kept), sum(t.state == "pruned" for t in kept)
+        best = max((t.value for t in kept if t.state == "complete" and t.value is not None), default=None)
     X, y, target = load_data(args.data, args.target)
     refuse_missing(X, args.data, target, estimator)
     check_data(X, y, source=args.data, target=target, test_size=args.test_size, evaluator=args.evaluator,
@@ -279,9 +281,10 @@ def _run(args, space, estimator, store, resolved):
     plugins.evaluator(args.evaluator)
 
     if earlier and not args.quiet:
-        print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there",
+        stopped = f" ({pruned} pruned)" if pruned else ""
+        print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there{stopped}",
               file=sys.stderr)
-    progress = None if args.quiet else Progress(args.trials, sys.stderr, done=earlier)
+    progress = None if args.quiet else Progress(args.trials, sys.stderr, done=earlier, pruned=pruned, best=best)
     started = time.perf_counter()
     client = _dask_client(args.scheduler)
     try:
