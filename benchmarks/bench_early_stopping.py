@@ -9,9 +9,13 @@ Issue 12, "How fast". Three tasks where the budget matters, on generated data of
 3. ``rf-n_samples``: ``RandomForestClassifier`` (10 trees), resource ``n_samples``: trained on
    1/27 of the training rows up to all of them.
 
-Every method gets the same data and the same number of configurations (27: one successive-halving
-bracket of factor 3 over a resource range of 27x; HalvingRandomSearchCV's ``n_candidates``,
-Optuna's ``n_trials``, spacedsl's ``n_trials``). Per seed, 20 % is held out as the test set
+Every method gets the same data and the same number of configurations, 27 (one successive-halving
+bracket of factor 3 over a resource range of 27x: HalvingRandomSearchCV's ``n_candidates``, Optuna's
+``n_trials``, spacedsl's ``n_trials`` for ``asha``, which stops trials in place, and ``random``),
+except ``hyperband``: it gets one full pass over its four brackets, 49 configurations in 69 trials
+(a promoted configuration is a new trial, run from scratch at its rung's budget). Its first bracket
+alone is the very schedule of HalvingRandomSearchCV (27, 9, 3, 1), and its later, less aggressive
+brackets are where ``sampler="gp-ei"`` has results to model. Per seed, 20 % is held out as the test set
 (``train_test_split(stratify=y, random_state=seed)``); every method validates on the same holdout
 split of the rest (spacedsl's ``holdout`` evaluator: 20 %, stratified, ``random_state=seed``), which
 HalvingRandomSearchCV gets as ``cv=[(train, validation)]`` and Optuna as the split it fits and scores
@@ -199,8 +203,23 @@ def _key(params):
 # Each returns a record: best validation score, test score, configurations, trials (fits started),
 # and for spacedsl the trials with their finish times (for random's time-to-target walk).
 
+def hyperband_iteration(levels):
+    """Trials and configurations of one pass over Hyperband's brackets s = levels..0 (Li et al. 2018):
+    bracket s starts ``ceil((levels + 1) / (s + 1) * FACTOR**s)`` configurations and keeps
+    ``floor(n / FACTOR**i)`` at rung i; each rung is a trial of its own."""
+    trials = configs = 0
+    for s in range(levels, -1, -1):
+        n = -(-(levels + 1) * FACTOR**s // (s + 1))
+        configs += n
+        trials += sum(max(1, n // FACTOR**i) for i in range(s + 1))
+    return trials, configs
+
+
 def run_spacedsl(strategy, sampler=None, n_jobs=1, full_budget=False):
     def run(problem):
+        n_trials = problem.n_configs
+        if strategy == "hyperband":  # one full pass over its brackets (see the module docstring)
+            n_trials = hyperband_iteration(len(problem.budgets) - 1)[0]
         options = {"sampler": sampler} if sampler else {}
         evaluator_options = {"validation_fraction": 0.2}
         if not full_budget:
@@ -210,7 +229,7 @@ def run_spacedsl(strategy, sampler=None, n_jobs=1, full_budget=False):
         t0 = time.perf_counter()
         result = spacedsl.search(problem.estimator, problem.space, problem.X, problem.y, strategy=strategy,
                                  strategy_options=options, evaluator="holdout", evaluator_options=evaluator_options,
-                                 n_trials=problem.n_configs, scoring=SCORING, seed=problem.seed, n_jobs=n_jobs,
+                                 n_trials=n_trials, scoring=SCORING, seed=problem.seed, n_jobs=n_jobs,
                                  callback=lambda trial: finished.append((time.perf_counter() - t0, trial)))
         seconds = time.perf_counter() - t0
         search_seconds = max((t for t, _ in finished), default=seconds)
@@ -310,6 +329,14 @@ def random_time_to(problem, record, target, cache):
     return None
 
 
+def same_split_check(problem, record):
+    """Does spacedsl's ``holdout`` validate on the peers' split? Random's first trial, scored by hand
+    on ``problem.train`` / ``problem.valid``: (spacedsl's value, ours)."""
+    _, value, params = min(record["timeline"], key=lambda t: t[0])
+    est = clone(problem.estimator).set_params(**params).fit(problem.X[problem.train], problem.y[problem.train])
+    return value, problem.score(est, problem.X[problem.valid], problem.y[problem.valid])
+
+
 def warm_up_pool():
     """Start loky's workers before anything is timed (the n_jobs=2 row measures trials, not start-up)."""
     X, y = make_classification(n_samples=200, random_state=0)
@@ -352,7 +379,7 @@ def run_all(args):
         raise SystemExit(f"unknown method(s) {sorted(unknown)}; choose from {sorted(METHODS)}")
     if "asha-2jobs" in methods:
         warm_up_pool()
-    raw = {}
+    raw, checks = {}, {}
     for tname, task in tasks.items():
         raw[tname] = {m: [] for m in methods}
         for seed in range(args.seeds):
@@ -372,6 +399,8 @@ def run_all(args):
                       file=sys.stderr, flush=True)
             # Full-budget random's time to each early-stopping method's test score, this seed.
             rnd = raw[tname].get("random", [None])[-1]
+            if seed == 0 and rnd and rnd["error"] is None:
+                checks[tname] = same_split_check(problem, rnd)
             cache = {}
             for m in methods:
                 rec = raw[tname][m][-1]
@@ -380,7 +409,7 @@ def run_all(args):
                     rec["random_reach"] = reach
                     rec["speedup"] = (reach if reach is not None else rnd["seconds"]) / rec["seconds"]
                     rec["speedup_bound"] = reach is None
-    return tasks, methods, raw
+    return tasks, methods, raw, checks
 
 
 def summarize(tasks, methods, raw, args):
@@ -471,7 +500,7 @@ def main(argv=None):
     if args.quick:
         args.seeds, args.configs = 1, 9
     t_start, load = time.perf_counter(), os.getloadavg()
-    tasks, methods, raw = run_all(args)
+    tasks, methods, raw, checks = run_all(args)
     out, lines = summarize(tasks, methods, raw, args)
     verdicts, goal_lines = goals(out, methods, args)
     vers = versions()
@@ -479,6 +508,9 @@ def main(argv=None):
         [f"## Stopping bad trials early: {args.seeds} seed(s) x {args.configs} configurations, holdout validation", "",
          "Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()), ""]
         + lines + goal_lines
+        + ["Same-split check (random's first trial: spacedsl's holdout score, the peers' split by hand): "
+           + (", ".join(f"{t} {'identical' if a == b else f'DIFFERENT {a} vs {b}'}" for t, (a, b) in checks.items())
+              or "not run"), ""]
         + [f"Whole run {time.perf_counter() - t_start:.0f} s; load average before {load[0]:.2f}, "
            f"after {os.getloadavg()[0]:.2f}.", ""])
     print(text)
@@ -488,7 +520,7 @@ def main(argv=None):
                 for r in recs:
                     r.pop("timeline", None)
         with open(args.json, "w") as fh:
-            json.dump({"args": vars(args), "versions": vers, "summary": out, "raw": raw,
+            json.dump({"args": vars(args), "versions": vers, "summary": out, "raw": raw, "same_split": checks,
                        "goals": {f"{t} {m}": v for (t, m), v in verdicts.items()}}, fh, indent=1, default=str)
     return 0
 

@@ -39,3 +39,5 @@ def test_quick_run_scores_every_task_with_the_peers(tmp_path):
         assert rows["optuna"]["pruned"] > 0  # its HyperbandPruner stopped some trials
         assert f"### {task}:" in stdout
     assert "| HalvingRandomSearchCV |" in stdout and "| Optuna TPE + HyperbandPruner |" in stdout
+    # spacedsl's holdout validates on the very split the peers get.
+    assert all(ours == theirs for ours, theirs in data["same_split"].values()), data["same_split"]
