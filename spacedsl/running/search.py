@@ -52,7 +52,7 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error
                                get_scorer, holdout_split)
 from ..language.errors import did_you_mean
 from ..space import as_space
-from ..storage.trials import COMPLETE
+from ..storage.trials import COMPLETE, best_candidates
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
@@ -89,8 +89,8 @@ class SearchResult:
     @property
     def best_trial(self):
         """The trial that won (the first of equal scores)."""
-        complete = [t for t in self.trials if t.state == COMPLETE]
-        return max(complete, key=lambda t: t.value) if complete else None
+        candidates = best_candidates(self.trials)
+        return max(candidates, key=lambda t: t.value) if candidates else None
 
     def records(self):
         """One dict a trial: number, score, std, state, fit_time, score_time, duration, error, param_NAME..."""
@@ -125,7 +125,7 @@ class SearchResult:
 def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials=50, scoring=None,
            test_size=None, seed=0, n_jobs=1, storage=None, strategy_options=None, evaluator_options=None,
            groups=None, batch_size=None, callback=None, study=None, new_study=False, executor=None,
-           timeout=None, trial_timeout=None, objects=None, collect_warnings=False):
+           timeout=None, trial_timeout=None, objects=None, collect_warnings=False, prune=None):
     """Search ``space`` for the configuration of ``estimator`` with the best validation score.
 
     Args:
@@ -157,6 +157,9 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
             ``sklearn.``); see `spacedsl.running.objects`. Trials and results keep the names.
         collect_warnings: Keep the warnings each trial raises (a ``ConvergenceWarning``...) in its
             record in the store and in ``result.warnings`` instead of showing them.
+        prune: Stop trials whose intermediate scores (after each fold, or at each budget of the
+            evaluator's ``resource``) fall behind the other trials' at the same step: ``"median"``,
+            ``"percentile:25"``, or a pruner object; stopped trials end ``pruned``.
 
     Returns:
         A `SearchResult`.
@@ -194,15 +197,15 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
-                    callback=callback)
+                    callback=callback, pruner=prune)
     trials = run.trials
     evaluations = [_evaluation(t, run.infos.get(t.number)) for t in trials]
 
-    complete = [t for t in trials if t.state == COMPLETE]
-    if not complete:
+    candidates = best_candidates(trials)
+    if not candidates:
         first = trials[0].error if trials else "the strategy proposed no configuration"
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
-    best = max(complete, key=lambda t: t.value)  # max keeps the first of equal scores
+    best = max(candidates, key=lambda t: t.value)  # max keeps the first of equal scores
     best_estimator = clone(estimator).set_params(**estimator_params(best.params, resolved))
     with warnings.catch_warnings(record=collect_warnings) as refit_caught:
         if collect_warnings:
@@ -284,13 +287,12 @@ class SearchTask:
             if not self.splits:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
 
-    def __call__(self, config):
-
+    def __call__(self, config, report=None):
         config = estimator_params(config, self.resolved)
         with warnings.catch_warnings(record=self.collect_warnings) as caught:
             if self.collect_warnings:
                 warnings.simplefilter("always")
-            evaluation = self._evaluate(config)
+            evaluation = self._evaluate(config, report)
         score = evaluation.score
         ok = score is not None and math.isfinite(score)
         error = None if ok else evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
@@ -302,7 +304,7 @@ class SearchTask:
         return Outcome(float(score) if ok else None, error, evaluation.duration, info)
 
 
-    def _evaluate(self, config):
+    def _evaluate(self, config, report=None):
         if self.splits is None:
             return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups)
         return evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
