@@ -170,3 +170,36 @@ def test_an_old_store_without_the_pruned_state_is_upgraded(tmp_path):
     with sqlite3.connect(path) as conn:
         (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'trials'").fetchone()
     assert "'pruned'" in sql
+
+
+class Repeats(Strategy):
+    """Proposes x = 0.5 for ever, counting what it is told."""
+
+    defaults_first = False
+
+    def propose(self, n):
+        return [{"x": 0.5}] * n
+
+
+class RepeatsPlugin:
+    @hookimpl
+    def spacedsl_strategies(self):
+        return {"test-repeats": Repeats}
+
+
+def test_a_proposal_skipped_as_done_is_still_told(tmp_path):
+    plugin = RepeatsPlugin()
+    plugins.register(plugin, name="test-repeats")
+    told = []
+    try:
+        original = Repeats.tell
+        Repeats.tell = lambda self, config, loss: told.append(loss) or original(self, config, loss)
+        path = tmp_path / "runs.sqlite"
+        spacedsl.minimize(lambda c: c["x"], SPACE, strategy="test-repeats", n_trials=1, storage=path)
+        told.clear()
+        again = spacedsl.minimize(lambda c: c["x"], SPACE, strategy="test-repeats", n_trials=2, storage=path)
+    finally:
+        Repeats.tell = original
+        plugins.unregister(plugin)
+    assert len(again.trials) == 2  # after MAX_SKIPS repeats it runs anyway
+    assert told[0] == 0.5 and len(told) == 1 + 100 + 1  # resume, the skips, the trial run

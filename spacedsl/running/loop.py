@@ -53,6 +53,7 @@ from .. import plugins
 from ..storage import open_storage, open_study
 from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, TAKEN, Trial
 from ..strategies.base import Suggestion, capability, config_key, max_step_of
+from ..strategies.pruning import make_pruner
 from .reports import ReportHub, Reporter
 from .workers import Outcome, Workers, error_text, timeout_text
 
@@ -71,6 +72,7 @@ def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, s
     timeout = positive_number("timeout", timeout)
     trial_timeout = positive_number("trial_timeout", trial_timeout)
     batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
+    pruner = make_pruner(pruner)  # None, "median", "percentile:25" or an object with prune()
     factory = plugins.strategy(strategy)
     workers = Workers(n_jobs, executor)
     with open_storage(storage) as store:
@@ -173,7 +175,8 @@ class TrialLoop:
         trials: Every trial so far (a resumed study's first), in the order they ended.
         infos: The `Outcome.info` of each trial, by number.
         queue: Configurations to run before asking the strategy again (interrupted ones first).
-        done: Keys of the configurations complete in the study (with a store): repeats are skipped.
+        done: The losses of the configurations complete or pruned in the study (with a store), by key:
+            a repeat is skipped and told that loss.
         flying: ``{future: (number, config, started)}`` of the trials running.
         retried: Keys of configurations whose worker died once: they run again, alone (``solo``).
         untold: Lock-step only: the batch's ``(number, config, loss)``, told in trial order once it is back.
@@ -189,7 +192,7 @@ class TrialLoop:
         self.store, self.study, self.seed, self.callback = store, study, seed, callback
         self.trial_timeout = trial_timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.trials, self.infos, self.queue, self.done = [], {}, collections.deque(), set()
+        self.trials, self.infos, self.queue, self.done = [], {}, collections.deque(), {}
         self.flying, self.retried, self.untold = {}, set(), []
         self.reports, self.stopped, self.max_steps, self.hub = {}, {}, {}, None
         self.judges = [j for j in (proposer, pruner) if callable(getattr(j, "prune", None))]
@@ -237,7 +240,7 @@ class TrialLoop:
         self.queue.extend(_offer_again(self.trials))
         for t in self.trials:
             if t.state in (COMPLETE, PRUNED):
-                self.done.add(_key(t.params, t.max_step))
+                self.done[_key(t.params, t.max_step)] = _loss(t.value, self.maximize)
             if t.finished:
                 for step, value in (self.infos.get(t.number) or {}).get("reports", ()):
                     for judge in self.judges:  # what they would have seen; the answers are history
@@ -256,6 +259,7 @@ class TrialLoop:
             key = _key(config, max_step_of(config))
             if key in self.done and self.skips < self.max_skips:
                 self.skips += 1
+                self.proposer.tell(config, self.done[key])  # every configuration asked is told
                 continue
             if key in self.retried:
                 if self.flying:
@@ -415,7 +419,7 @@ class TrialLoop:
         else:
             self.untold.append((number, config, loss))
         if trial.state in (COMPLETE, PRUNED) and self.store is not None:
-            self.done.add(_key(config, trial.max_step))
+            self.done[_key(config, trial.max_step)] = loss
         if self.callback is not None:
             self.callback(trial)
 

@@ -40,6 +40,7 @@ Decisions, where the spec is silent (in scikit-learn's terms):
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
@@ -52,7 +53,8 @@ from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error
                                get_scorer, holdout_split)
 from ..language.errors import did_you_mean
 from ..space import as_space
-from ..storage.trials import COMPLETE, best_candidates
+from ..storage.trials import COMPLETE, PRUNED, best_candidates
+from ..strategies.rungs import budget_options
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
@@ -193,7 +195,10 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
 
     plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
+    if isinstance(judge, SplitEvaluator):  # the space must not set the evaluator's resource
+        judge.check_params(dict.fromkeys(estimator_key(n) for n in (*space.names, *space.constants)))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
+    strategy_options = budget_options(plugins.strategy(strategy), strategy_options, task.budgets())
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
@@ -207,6 +212,7 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
     best = max(candidates, key=lambda t: t.value)  # max keeps the first of equal scores
     best_estimator = clone(estimator).set_params(**estimator_params(best.params, resolved))
+    best_estimator.set_params(**task.refit_params)  # a resource's max_resource, as its trials ran
     with warnings.catch_warnings(record=collect_warnings) as refit_caught:
         if collect_warnings:
             warnings.simplefilter("always")
@@ -264,8 +270,9 @@ def _test_split(estimator, X, y, groups, test_size, seed):
 def _evaluation(trial, info):
     """The `Evaluation` of a trial from what the store or a worker kept."""
     info = info or {}
-    return Evaluation(trial.value if trial.state == COMPLETE else None, info.get("fold_scores", ()),
-                      info.get("fit_times", ()), info.get("score_times", ()), trial.error)
+    return Evaluation(trial.value if trial.state in (COMPLETE, PRUNED) else None, info.get("fold_scores", ()),
+                      info.get("fit_times", ()), info.get("score_times", ()), trial.error, step=trial.step,
+                      stopped=trial.state == PRUNED)
 
 
 class SearchTask:
@@ -273,6 +280,8 @@ class SearchTask:
 
     The built-in evaluators' splits (`SplitEvaluator`) are drawn once, here, so every trial sees
     the same ones whichever worker runs it; any other evaluator's ``evaluate`` runs as it is.
+    ``resource_range`` is the evaluator's ``(min_resource, max_resource, factor)`` (None without a
+    resource: the options a budgeted strategy needs), ``refit_params`` what the final refit sets.
     """
 
     def __init__(self, estimator, judge, X, y, groups, scorer, scoring, resolved=None, collect_warnings=False):
@@ -281,11 +290,21 @@ class SearchTask:
         self.collect_warnings = collect_warnings
         self.X, self.y, self.groups = X, y, groups
         self.scorer, self.scoring = scorer, scoring
-        self.splits = None
+        self.splits, self.resource_range, self.refit_params = None, None, {}
         if isinstance(judge, SplitEvaluator):
             self.splits = judge.split(estimator, X, y, groups)
             if not self.splits:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
+            self.resource_range = judge.resource_range(estimator, y, self.splits)  # a bad resource fails here
+            self.refit_params = judge.refit_params(estimator)
+
+    def budgets(self):
+        """What a budgeted strategy's ``min_resource``, ``max_resource`` and ``factor`` default to: the
+        evaluator's ``resource_range``; without a resource, the folds (1 to k, factor 3), as the
+        evaluator reports after each; None for an evaluator that is not a `SplitEvaluator`."""
+        if self.resource_range is None and self.splits is not None:
+            return (1, len(self.splits), 3)
+        return self.resource_range
 
     def __call__(self, config, report=None):
         config = estimator_params(config, self.resolved)
@@ -306,8 +325,9 @@ class SearchTask:
 
     def _evaluate(self, config, report=None):
         if self.splits is None:
-            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups)
-        return evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
+            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups,
+                                 report)
+        return self.judge.evaluate_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits, report)
 
 
 def warning_texts(caught, limit=200):
@@ -320,11 +340,14 @@ def warning_texts(caught, limit=200):
     return [text if n == 1 else f"{text} (x{n})" for text, n in counts.items()]
 
 
-def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
-    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
+def _evaluate_one(judge, estimator, config, X, y, scoring, groups, report=None):
+    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`
+    (given the trial's ``report`` when its ``evaluate`` takes one)."""
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups
+    if report is not None and _takes_report(judge.evaluate):
+        extra["report"] = report
     try:
         evaluation = judge.evaluate(estimator, config, X, y, scoring, **extra)
     except Exception as exc:  # the search goes on; the trial keeps its error
@@ -333,3 +356,11 @@ def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
         return Evaluation(None, error=f"TypeError: evaluate() returned {type(evaluation).__name__}, "
                                       "not an Evaluation")
     return evaluation
+
+
+def _takes_report(evaluate):
+    try:
+        parameters = inspect.signature(evaluate).parameters
+    except (TypeError, ValueError):  # a callable without a signature: call it as documented
+        return False
+    return "report" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
