@@ -408,7 +408,7 @@ def run_all(args):
                     rec["speedup_bound"] = reach is None
             if args.json:  # what is done so far, should a long run be cut short
                 with open(args.json + ".partial", "w") as fh:
-                    json.dump(_jsonable(raw), fh, default=str)
+                    json.dump({"args": vars(args), "raw": _jsonable(raw), "same_split": checks}, fh, default=str)
     return tasks, methods, raw, checks
 
 
@@ -423,7 +423,8 @@ def summarize(tasks, methods, raw, args):
         problem = Problem(tname, tasks[tname], 0, args.configs)
         unit = "rows" if tasks[tname]["resource"] == "n_samples" else "iterations"
         lines.append(f"### {tname}: resource {tasks[tname]['resource']} {problem.min_resource}..{problem.max_resource} "
-                     f"{unit}, factor {FACTOR}, {args.configs} configurations; medians over {args.seeds} seed(s)")
+                     f"{unit}, factor {FACTOR}, {args.configs} configurations; medians over "
+                     f"{max(len(recs) for recs in per.values())} seed(s)")
         lines.append("")
         lines.append("| method | configurations / trials (pruned) | best validation score | test score | wall s "
                      "| full-budget random's time to that test score / this |")
@@ -511,11 +512,23 @@ def main(argv=None):
     p.add_argument("--tasks", type=lambda s: s.split(","), help="comma-separated subset of the tasks")
     p.add_argument("--methods", type=lambda s: s.split(","), help=f"comma-separated subset of {', '.join(METHODS)}")
     p.add_argument("--json", metavar="FILE")
+    p.add_argument("--tables-from", metavar="FILE",
+                   help="print the tables of a run's --json file (or its .partial) instead of running")
     args = p.parse_args(argv)
     if args.quick:
         args.seeds, args.configs = 1, 9
     t_start, load = time.perf_counter(), os.getloadavg()
-    tasks, methods, raw, checks = run_all(args)
+    if args.tables_from:
+        with open(args.tables_from) as fh:
+            saved = json.load(fh)
+        raw = saved.get("raw", saved)  # a .partial holds the raw records only
+        for key in ("quick", "seeds", "configs"):
+            setattr(args, key, saved.get("args", {}).get(key, getattr(args, key)))
+        checks = {t: tuple(c) for t, c in saved.get("same_split", {}).items()}
+        tasks = {t: task for t, task in make_tasks(args.quick).items() if t in raw}
+        methods = [m for m in METHODS if any(m in per for per in raw.values())]
+    else:
+        tasks, methods, raw, checks = run_all(args)
     out, lines = summarize(tasks, methods, raw, args)
     verdicts, goal_lines = goals(out, methods, args)
     vers = versions()

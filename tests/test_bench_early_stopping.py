@@ -64,3 +64,7 @@ def test_quick_run_compares_two_workers_with_one(tmp_path):
     assert rows["asha-2jobs"]["configs"] == rows["asha"]["configs"] == 9
     assert rows["asha"]["trials_per_s"] > 0 and rows["asha-2jobs"]["trials_per_s"] > 0
     assert "| mlp-max_iter |" in stdout.split("asha trials per second")[1]
+    # --tables-from prints the same tables from the saved JSON, without running anything.
+    again = subprocess.run([sys.executable, str(SCRIPT), "--tables-from", str(tmp_path / "bench.json")],
+                           capture_output=True, text=True, timeout=60, check=True).stdout
+    assert again.split("Same-split check")[0] == stdout.split("Same-split check")[0]
