@@ -375,11 +375,13 @@ def run_all(args):
     if unknown:
         raise SystemExit(f"unknown method(s) {sorted(unknown)}; choose from {sorted(METHODS)}")
     raw, checks = {}, {}
-    for tname, task in tasks.items():
+    for tname in tasks:
         raw[tname] = {m: [] for m in methods}
         if args.quick and tname != next(iter(tasks)):
             raw[tname].pop("asha-2jobs", None)  # --quick: the pool's start-up once, on the first task only
-        for seed in range(args.seeds):
+    # Seed by seed, every task in each: a run cut short still has whole seeds of every task.
+    for seed in range(args.seeds):
+        for tname, task in tasks.items():
             problem = Problem(tname, task, seed, args.configs)
             for m in raw[tname]:
                 label, run = METHODS[m]
