@@ -163,6 +163,12 @@ def _is_dead(worker, heartbeat=None, now=None):
     return False
 
 
+def left_over(row, now=None):
+    """Whether a trial row (a dict of `Store.trial_rows`) is ``running`` in a process that is gone:
+    what opening its study marks failed ``"interrupted"`` (a read-only listing only reads it so)."""
+    return row.get("state") == RUNNING and _is_dead(row.get("worker"), row.get("heartbeat"), now)
+
+
 class Store:
     """Studies and their trials in the SQLite file ``path``.
 
