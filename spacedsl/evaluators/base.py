@@ -207,11 +207,6 @@ def combine(folds):
     return Evaluation(float(np.mean(scores)), scores, fit_times, score_times)
 
 
-def evaluate_on_splits(estimator, params, X, y, scorer, splits):
-    """Fit and score one configuration on every ``(train, test)`` split, one after the other."""
-    return combine(fit_and_score(estimator, params, X, y, train, test, scorer) for train, test in splits)
-
-
 class SplitEvaluator:
     """Base class of evaluators that are a fixed list of train/validation splits.
 
