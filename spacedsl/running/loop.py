@@ -307,12 +307,13 @@ class TrialLoop:
         self.max_steps[number], self.reports[number] = max_step, []
         if self.on_start is not None:
             self.on_start(number, config)
+        watched = bool(self.judges) or max_step is not None
         if self.workers.inline:
-            report = Reporter(number, max_step, decide=self.decide)
+            report = Reporter(number, max_step, decide=self.decide, watched=watched)
         else:
             if self.hub is None:
                 self.hub = ReportHub(self.workers.dask_client)
-            report = self.hub.reporter(number, max_step)
+            report = self.hub.reporter(number, max_step, watched)
         started = time.monotonic()
         future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study, report)
         self.flying[future] = (number, config, started)
