@@ -58,7 +58,8 @@ def test_intermediate_draws_one_line_a_trial_pruned_ones_ending_early(db):
     assert [len(p.vertices) for p in complete.get_paths()] == [5] * 6
     assert [len(p.vertices) for p in pruned.get_paths()] == [3] * 6
     assert max(p.vertices[-1, 0] for p in pruned.get_paths()) == 9.0
-    assert ax.get_xscale() == "log"  # budgets 1..81
+    assert ax.get_xscale() == "log"  # budgets 1..81, labelled as themselves
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "9", "27", "81"]
     labels = ax.get_legend_handles_labels()[1]
     assert any(label.startswith("best, trial ") for label in labels)
     fig, mine = matplotlib.pyplot.subplots()
