@@ -81,6 +81,11 @@ def _hyperparameter(CS, space, e, losses, fallback):
     try:
         if d.kind == "choice":
             values = list(d.values)
+            refs = [v for v in values if isinstance(v, ast.Ref)]
+            if refs:  # a Python object: no ConfigSpace JSON holds it, and a string would be another value
+                losses.add(e.node, f"the named object {literal_text(refs[0])} has no ConfigSpace form "
+                           "(its JSON holds only numbers, strings and booleans)")
+                return None
             if any(isinstance(v, bool) for v in values) and any(_number(v) for v in values):
                 losses.add(e.node, "ConfigSpace takes true for 1 and false for 0 in one list of choices")
                 return None

@@ -32,14 +32,14 @@ import numpy as np
 
 import spacedsl
 from spacedsl import hookimpl
-from spacedsl.language.ast import literal_key
+from spacedsl.language.ast import Ref, literal_key
 from spacedsl.language.printer import literal_text
 from spacedsl.formats import ConversionError, Losses, Problem
 from spacedsl.formats.branches import MAX_BRANCHES, branches
 
 NAME = "sklearn"
 MAX_GRID = 1_000_000
-_LITERAL = (int, float, str, bool, type(None))
+_LITERAL = (int, float, str, bool, type(None), Ref)  # a Ref is a named object (@svc), as the space holds it
 
 
 class Drawn:
@@ -209,6 +209,23 @@ def to_distributions(space, losses):
     return [d for d, c in zip(dicts, copies) for _ in range(c)]
 
 
+def _readable(space, dicts, losses):
+    """Refuse dicts that no reading back would turn into this space again: exact for sklearn, but the
+    round trip to ``.space`` is part of the contract (lossy: warn and keep them)."""
+    try:
+        from_native(dicts)
+    except ConversionError as exc:
+        why = ("RandomizedSearchCV would draw its list of dicts exactly, but they do not read back as a "
+               f".space (reading back: {exc.problems[0].reason if exc.problems else exc})")
+        entries = list(spacedsl.walk(space))
+        for e in entries:
+            if e.kind in ("tied", "constraint"):
+                losses.add(e.node, why)
+        for node, text in dict.fromkeys((c.expr, c.text) for e in entries for c in e.conditions):
+            losses.add(node, why, statement=f"if {text}")
+        losses.check()
+
+
 def _integers(weights):
     """The smallest integers in the proportions of some fractions."""
     denominator = math.lcm(*(Fraction(w).denominator for w in weights))
@@ -330,7 +347,7 @@ def _domain_of(key, value, losses):
     values = list(value)
     bad = [v for v in values if not isinstance(v, _LITERAL) or (isinstance(v, float) and not math.isfinite(v))]
     if bad or not values:
-        why = f"{bad[0]!r} is not a number, string, boolean or None" if bad else "an empty list"
+        why = f"{bad[0]!r} is not a number, string, boolean, None or named object (@name)" if bad else "an empty list"
         losses.add(f"[{key!r}]", f"{why}; a .space file can only list literals")
         return None
     values = [v.item() if isinstance(v, np.generic) else v for v in values]
@@ -371,20 +388,26 @@ def from_native(obj, lossy=False):
     losses.check()
     space = spacedsl.parse("\n".join(lines))
     if len(dicts) > 1 and any(hasattr(v, "rvs") for d in dicts for v in d.values()):
-        _check_weights(space, texts, losses)
+        if not _same_weights(space, texts):
+            # combinations listed in a block came from a ``where`` there (which makes the block rarer),
+            # not from a tied group: say it so, if that gives every dict its share
+            scratch = Losses(NAME, direction="from")
+            again = _emit(unique, scratch, 0, where=True)
+            if not scratch and again != lines and _same_weights(spacedsl.parse("\n".join(again)), texts):
+                return spacedsl.parse("\n".join(again))
+            losses.add("param_distributions", "RandomizedSearchCV picks each dict with equal probability, "
+                       "which no if blocks reproduce here (make the key that tells the dicts apart take as "
+                       "many values in each)")
+            losses.check()
     return space
 
 
-def _check_weights(space, texts, losses):
-    """RandomizedSearchCV picks a dict uniformly: the space must give each the same probability."""
+def _same_weights(space, texts):
+    """RandomizedSearchCV picks a dict uniformly: whether the space gives each the same probability."""
     again = to_distributions(space, Losses(NAME))
     again = [again] if isinstance(again, Mapping) else again
-    mine = [{k: _domain_of(k, v, losses) for k, v in d.items()} for d in again]
-    if _proportions(mine) != _proportions(texts):
-        losses.add("param_distributions", "RandomizedSearchCV picks each dict with equal probability, "
-                   "which no if blocks reproduce here (make the key that tells the dicts apart take as "
-                   "many values in each)")
-        losses.check()
+    mine = [{k: _domain_of(k, v, Losses(NAME, direction="from")) for k, v in d.items()} for d in again]
+    return _proportions(mine) == _proportions(texts)
 
 
 def _proportions(rows):
@@ -401,7 +424,7 @@ def _statement(key, text, pad):
     return f"{pad}{key}{text}"
 
 
-def _emit(rows, losses, depth):
+def _emit(rows, losses, depth, where=False):
     """Statements for dicts of domain texts: what all share, and ``if`` blocks on a key telling them apart,
     each where its first key first appears."""
     pad = "    " * depth
@@ -412,19 +435,58 @@ def _emit(rows, losses, depth):
     rest = [{k: v for k, v in r.items() if k not in common} for r in rows]
     if all(not r for r in rest):
         return _ordered(items)
+    parts = _independent(rest, order)
+    if parts is not None:  # a product of independent groups of keys (a tied group beside if blocks): each apart
+        return _ordered(items + [(min(at[k] for k in keys), _emit(part, losses, depth, where))
+                                 for keys, part in parts])
     trial = Losses(NAME, direction="from")
-    lines = _split_on_key(rest, order, at, items, trial, depth)
+    lines = _split_on_key(rest, order, at, items, trial, depth, where)
     if not trial:
         return lines
-    tied = _tied(rest, order, pad)
+    tied = _tied(rest, order, pad, where)
     if tied is None:
         losses.problems += [p for p in trial.problems if p not in losses.problems]
         return lines
     return _ordered(items + [(min(at[k] for r in rest for k in r), tied)])
 
 
-def _tied(rows, order, pad):
-    """Dicts of lists with the same keys as one tied group of every combination they list, or None."""
+def _independent(rows, order):
+    """The dicts as every combination of parts over disjoint groups of keys, ``[(keys, part rows)]``,
+    or None when they are not such a product (or are one group).
+
+    Keys depend on each other when the pairs of their texts (or absence) are not every
+    combination of each one's; the groups are the connected keys, and the split holds only if
+    the number of distinct dicts is the product of the groups' distinct parts.
+    """
+    keys = [k for k in order if any(k in r for r in rows)]
+    if len(keys) < 2:
+        return None
+    cells = [tuple(r.get(k) for k in keys) for r in rows]
+    group = list(range(len(keys)))
+
+    def root(i):
+        while group[i] != i:
+            i = group[i]
+        return i
+    column = [{c[i] for c in cells} for i in range(len(keys))]
+    for i, j in itertools.combinations(range(len(keys)), 2):
+        if root(i) != root(j) and len({(c[i], c[j]) for c in cells}) != len(column[i]) * len(column[j]):
+            group[root(j)] = root(i)
+    members = {}
+    for i in range(len(keys)):
+        members.setdefault(root(i), []).append(i)
+    if len(members) < 2:
+        return None
+    parts = [list(dict.fromkeys(tuple(c[i] for i in idx) for c in cells)) for idx in members.values()]
+    if math.prod(len(p) for p in parts) != len(set(cells)):
+        return None
+    return [([keys[i] for i in idx], [{keys[i]: v for i, v in zip(idx, part) if v is not None} for part in rows_])
+            for idx, rows_ in zip(members.values(), parts)]
+
+
+def _tied(rows, order, pad, where=False):
+    """Dicts of lists with the same keys as one tied group of every combination they list, or None;
+    with ``where``, as a choice per key and a ``where`` keeping only those combinations."""
     keys = [k for k in order if k in rows[0]]
     if any(set(r) != set(keys) for r in rows) or any(_values_of(r[k]) is None for r in rows for k in keys):
         return None
@@ -433,10 +495,17 @@ def _tied(rows, order, pad):
         for combo in itertools.product(*(_literal_values(r[k]) for k in keys)):
             if combo not in combos:
                 combos.append(combo)
+    if where:
+        columns = [list(dict.fromkeys(c[i] for c in combos)) for i in range(len(keys))]
+        lines = [f"{pad}{k} in [{', '.join(column)}]" for k, column in zip(keys, columns)]
+        if len(combos) < math.prod(len(column) for column in columns):
+            lines.append(f"{pad}where " + " or ".join(
+                "(" + " and ".join(f"{k} == {v}" for k, v in zip(keys, c)) + ")" for c in combos))
+        return lines
     return [f"{pad}({', '.join(keys)}) in [{', '.join('(' + ', '.join(c) + ')' for c in combos)}]"]
 
 
-def _split_on_key(rest, order, at, items, losses, depth):
+def _split_on_key(rest, order, at, items, losses, depth, where=False):
     """If blocks on the first key whose values tell the dicts apart."""
     pad = "    " * depth
     items = list(items)
@@ -476,7 +545,7 @@ def _split_on_key(rest, order, at, items, losses, depth):
     hoisted = {k for ks in shared.values() for k in ks}
     blocks = []
     for g, members in groups.items():
-        body = _emit([{k: v for k, v in m.items() if k not in hoisted} for m in members], losses, depth + 1)
+        body = _emit([{k: v for k, v in m.items() if k not in hoisted} for m in members], losses, depth + 1, where)
         keys = [k for m in members for k in m if k not in hoisted]
         if body:
             blocks.append((min(at[k] for k in keys), g, body))
@@ -529,6 +598,8 @@ class SklearnFormat:
         if kind == "distributions":
             out = to_distributions(space, losses)
             losses.check()
+            if isinstance(out, list) and not losses:
+                _readable(space, out, losses)
             return out
         raise ValueError(f"kind must be 'grid' or 'distributions', got {kind!r}")
 

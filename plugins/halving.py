@@ -332,7 +332,8 @@ class AsyncSuccessiveHalving(Halving):
         recorded: Per rung below the top, ``{trial number: loss}`` recorded there.
         reached: ``{trial number: index of the next rung to decide}``.
         stopped: Numbers of the trials `prune` stopped.
-        configs: ``{trial number: config}`` where known (`started`, or matched on the loss told).
+        configs: ``{trial number: config}`` where known (`started`, which the trial loop calls, or
+            matched on the loss told).
     """
 
     name = "asha"

@@ -19,6 +19,9 @@ Optuna draws them); ``IntDistribution`` a range, or ``: int ~ loguniform`` with 
 import json
 import sys
 
+import numpy as np
+
+import spacedsl
 from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
@@ -27,6 +30,36 @@ from spacedsl_plugins._native import build, checked, choice, dist, int_range, is
 from spacedsl_plugins._native import plain, valid_name, walk
 
 NAME = "optuna"
+
+
+MAX_LATTICE = 1000  # a float range Optuna's step would round otherwise: at most this many categorical values
+
+
+def _same_lattice(p):
+    """Whether Optuna's stepped FloatDistribution gives exactly the range's values (its value k is
+    ``min(max(k * step + low, low), high)`` in floats; spacedsl's ``low + k * step`` rounded to the
+    literals' digits)."""
+    r, dist = p.dim.finite, p.distribution()
+    k = np.arange(r.size, dtype=float)
+    theirs = np.clip(k * dist.step + dist.low, dist.low, dist.high)
+    return bool(np.array_equal(theirs, r.output(np.arange(r.size))))
+
+
+def _lattice(values):
+    """A range ``a..b step s`` whose values are exactly these floats (three or more), or None."""
+    if len(values) < 3 or not all(type(v) is float for v in values):
+        return None
+    for step in dict.fromkeys((values[1] - values[0], float(f"{values[1] - values[0]:.12g}"))):
+        if step <= 0:
+            return None
+        domain = ast.Range(lit(values[0]), lit(values[-1]), lit(step))
+        try:
+            got = next(iter(spacedsl.walk(spacedsl.Space.from_statements([ast.Param("x", domain)])))).domain
+        except spacedsl.DSLError:
+            continue
+        if got.kind == "range" and got.size == len(values) and list(got.values) == list(values):
+            return domain
+    return None
 
 
 def _optuna():
@@ -69,6 +102,14 @@ class OptunaFormat:
                                         "end values weigh half; Optuna's IntDistribution and stepped "
                                         "FloatDistribution weigh every value alike (kind='suggest' rounds as "
                                         "spacedsl does)")
+            elif p.how == "range" and p.kind == "float" and not _same_lattice(p):
+                if p.dim.size > MAX_LATTICE:
+                    losses.add(nodes[name], f"Optuna computes a float step as low + k * step (3 * 0.1 is "
+                                            f"0.30000000000000004), not spacedsl's lattice value, and its "
+                                            f"{p.dim.size:,} values are too many for a categorical; "
+                                            "kind='suggest' gives spacedsl's values")
+                else:  # spacedsl's own values, every one alike as in the range
+                    out[p.name] = d.CategoricalDistribution(tuple(p.dim.finite.values))
             elif p.how == "index":
                 losses.add(nodes[name], "its values are equal to Python (such as 1 and true), so they cannot "
                                         "be the choices of one Optuna categorical")
@@ -111,7 +152,8 @@ class OptunaFormat:
                 if bad:
                     losses.add(name, f"choice {bad[0]!r} is not a spacedsl literal (number, string, bool, none)")
                     continue
-                domain, kind = choice([plain(v) for v in value.choices]), None
+                values = [plain(v) for v in value.choices]
+                domain, kind = _lattice(values) or choice(values), None  # a float range, as to_native gives it
             else:
                 losses.add(name, f"{type(value).__name__} is not an optuna distribution spacedsl reads")
                 continue

@@ -118,6 +118,9 @@ def test_n_samples_defaults_and_budgets():
     full = make(k=5).evaluate(SVC(), {"C": 1.0}, X, Y, None)
     assert ev.fold_scores == full.fold_scores  # the top budget is the whole training fold
     assert judge.resource_range(Ridge(), XC[:, 0], judge.split(Ridge(), XC, XC[:, 0]))[0] == 10  # no classes
+    big = np.arange(5400) % 2
+    assert make(k=3, resource="n_samples").resource_range(SVC(), big, make(k=3).split(SVC(), big, big)) \
+        == (133, 3600, 3)  # four budgets: 3600 // 27, more than 2 * 3 * 2
 
 
 class Recorder(LogisticRegression):
@@ -191,6 +194,25 @@ def test_hist_gradient_boosting_continues_with_warm_start():
     assert report.steps == [3, 9, 27, 100]
     scratch = cross_val_score(clone(est).set_params(learning_rate=0.2), XC, YC, cv=judge.split(est, XC, YC))
     assert ev.fold_scores == pytest.approx(tuple(scratch))  # continued = fitted at once
+
+
+def test_an_early_stopped_boosting_is_kept_as_a_fit_at_once_would_stop():
+    Xb, yb = make_classification(600, 5, n_informative=3, flip_y=0.3, random_state=1)
+    est = HistGradientBoostingClassifier(random_state=0, max_iter=243, learning_rate=0.5, early_stopping=True,
+                                         n_iter_no_change=3)
+    judge = make(k=3, resource="max_iter")
+    [grower, *_], (low, high) = growers(judge, est, {}, Xb, yb)
+    budgets = schedule(low, high, 3)
+    for rate in (0.5, 0.3):
+        grower.model, grower.converged = None, False
+        grower.params = {"learning_rate": rate}
+        once = clone(est).set_params(learning_rate=rate).fit(*grower.train_data)
+        assert once.n_iter_ < 81  # the data stops it early
+        for budget in budgets:
+            model = grower.grow(budget)[0]
+        # the same trees (a warm fit past the stop would add one each time); one more when the stop
+        # fell exactly on a budget, which the fit that ended there cannot tell
+        assert grower.converged and model.n_iter_ == once.n_iter_ + (once.n_iter_ in budgets)
 
 
 def test_random_forest_n_estimators_adds_trees():

@@ -113,3 +113,24 @@ def test_a_missing_configspace_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ConfigSpace", None)  # import ConfigSpace now raises ImportError
     with pytest.raises(MissingExtraError, match=r"pip install 'spacedsl\[configspace\]'"):
         spacedsl.convert("x ~ uniform(0, 1)", "configspace")
+
+
+def test_configspace_numpy_scalars_validate_as_they_are():
+    """ConfigSpace hands back np.int64 / np.float64 / np.bool_; validate takes them as the Python values."""
+    space = spacedsl.parse("n in 1..9\nk in [2, 4, 8]\nx ~ uniform(0, 1)\nflag in [true, false]")
+    cs = spacedsl.convert(space, "configspace")
+    cs.seed(1)
+    raw = [dict(c) for c in cs.sample_configuration(50)]
+    assert isinstance(raw[0]["k"], np.integer) and isinstance(raw[0]["flag"], np.bool_)
+    for config in raw:
+        space.validate(config)  # no .item() needed
+    space.validate({"n": np.int64(3), "k": np.int32(4), "x": np.float32(0.5), "flag": np.bool_(False)})
+    with pytest.raises(ValueError, match="must be one of"):  # a numpy bool is still no number
+        space.validate({"n": np.bool_(True), "k": 2, "x": 0.5, "flag": True})
+    with pytest.raises(ValueError, match="must be one of"):  # nor a numpy integer a bool
+        space.validate({"n": 3, "k": 2, "x": 0.5, "flag": np.int64(1)})
+
+
+def test_named_objects_have_no_configspace_form():
+    with pytest.raises(ConversionError, match="named object @svc has no ConfigSpace form"):
+        spacedsl.convert(spacedsl.load(EXAMPLES / "optuna_quickstart.space"), "configspace")

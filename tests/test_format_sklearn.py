@@ -102,7 +102,7 @@ def test_reading_foreign_dicts():
     space = spacedsl.convert(grid, "spacedsl")
     assert spacedsl.dumps(space) == ('kernel in ["linear", "rbf"]\nC in [1, 10]\nif kernel == "rbf" {\n'
                                      "    gamma in [0.1, 0.01]\n}\n")
-    with pytest.raises(ConversionError, match=r"\['clf'\].*is not a number, string, boolean or None"):
+    with pytest.raises(ConversionError, match=r"\['clf'\].*is not a number, string, boolean, None or named object"):
         spacedsl.convert({"clf": [SVC()], "C": [1]}, "spacedsl", source="sklearn")
     import scipy.stats
     weighted = [{"k": ["a", "b"], "x": scipy.stats.uniform(0, 1)}, {"k": ["c"]}]
@@ -111,3 +111,48 @@ def test_reading_foreign_dicts():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert spacedsl.convert({"x": scipy.stats.randint(1, 5)}, "spacedsl") == spacedsl.parse("x ~ randint(1, 4)")
+
+
+def _draws_validate_both_ways(space, dists, back, n=300):
+    for config in ParameterSampler(dists, n, random_state=0):
+        space.validate(config)
+        back.validate(config)
+    for config in back.sample(n, seed=1):
+        space.validate(config)
+
+
+def test_a_tied_group_beside_if_blocks_reads_back():
+    space = spacedsl.parse('kernel in ["linear", "rbf", "poly"]\nif kernel == "poly" { degree in 2..5 }\n'
+                           'if kernel != "linear" { gamma ~ loguniform(1e-5, 1) }\n'
+                           '(tol, max_iter) in [(0.001, 100), (0.0001, 1000)]\nC ~ loguniform(0.001, 1000)')
+    dists = spacedsl.convert(space, "sklearn", kind="distributions")
+    back = spacedsl.convert(dists, "spacedsl")
+    assert "(tol, max_iter) in [(0.001, 100), (0.0001, 1000)]" in spacedsl.dumps(back)
+    _draws_validate_both_ways(space, dists, back)
+
+
+def test_named_objects_and_a_where_inside_a_block_read_back():
+    """examples/pipeline_choice.space: @objects, independent choices, and a `where` in the logistic block
+    (which makes that branch rarer, so it comes back as a `where`, not as a tied group)."""
+    space = spacedsl.load(EXAMPLES / "pipeline_choice.space")
+    dists = spacedsl.convert(space, "sklearn", kind="distributions")
+    back = spacedsl.convert(dists, "spacedsl")
+    text = spacedsl.dumps(back)
+    assert "clf in [@svc, @forest, @logistic]" in text and "where " in text
+    _draws_validate_both_ways(space, dists, back)
+    counts = collections.Counter(c["clf"].name for c in back.sample(4000, seed=2))
+    assert 0.22 < counts["logistic"] / 4000 < 0.28  # 1/3 * 4/6 of the mass, renormalised: 1/4
+
+
+def test_dicts_that_do_not_read_back_are_refused_when_converting():
+    text = ('scale in [@standard, "passthrough"]\nclf in [@svc, @forest]\nif clf == @svc { C ~ uniform(0, 1) }\n'
+            'if clf == @forest { n in 10..50 }\nwhere clf != @forest or scale == "passthrough"')
+    with pytest.raises(ConversionError) as info:
+        spacedsl.convert(text, "sklearn", kind="distributions")
+    assert [p.line for p in info.value.problems] == [5, 3, 4]  # the where, then both if blocks
+    assert "do not read back" in str(info.value)
+    with pytest.warns(LossyConversion):
+        dists = spacedsl.convert(text, "sklearn", kind="distributions", lossy=True)  # exact for sklearn itself
+    space = spacedsl.parse(text)
+    for config in ParameterSampler(dists, 200, random_state=0):
+        space.validate(config)

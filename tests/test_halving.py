@@ -1,7 +1,8 @@
 """sha, hyperband and asha by ask/tell/prune: rung budgets and sizes against the papers, promotions,
 asha's decisions, the model-based sampler, bad options."""
 
-import math
+import concurrent.futures as cf
+import time
 
 import pytest
 
@@ -310,3 +311,33 @@ def test_budget_options_fill_what_the_user_left_out():
         "min_resource": 10, "max_resource": 90, "factor": 3, "n_configs": 9}
     assert budget_options(sha, {"factor": 2}, None) == {"factor": 2}  # no resource: nothing to fill
     assert budget_options(random, None, (10, 270, 3)) == {}  # not budgeted: left alone
+
+
+
+def flat(config, report):
+    """Every trial reports the same losses: only the loop's `started` tells them apart (when they
+    run at once: one at a time, asha finds a trial by its last loss)."""
+    for step in range(1, 10):
+        time.sleep(0.002)
+        if report(step, 1.0):
+            break
+    return 1.0
+
+
+def test_the_loop_links_trial_numbers_to_configurations_for_asha(tmp_path):
+    from spacedsl.running.loop import run_trials
+    from spacedsl.running.minimize import Objective
+    from spacedsl.running.workers import Workers
+    from spacedsl.storage import open_storage, open_study
+    from spacedsl.strategies import config_key
+
+    spacedsl.minimize(flat, SPACE, strategy="asha", strategy_options={"max_resource": 9}, n_trials=6,
+                      storage=tmp_path / "s.db")
+    with open_storage(tmp_path / "s.db") as store:
+        open_study(store, "default", SPACE, "asha")
+        asha = make("asha", max_resource=9)
+        with cf.ThreadPoolExecutor(3) as pool:
+            run = run_trials(asha, Objective(flat), 12, workers=Workers(1, pool), store=store, study="default")
+    assert len(run.trials) == 12 and sorted(asha.configs) == list(range(12))  # 6 resumed, 6 new
+    assert len(asha.results[1]) == 12  # every trial's rung-1 loss reached the sampler, with its config
+    assert {config_key(c) for c, _ in asha.results[1]} == {config_key(t.params) for t in run.trials}

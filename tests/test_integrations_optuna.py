@@ -288,7 +288,8 @@ def test_flat_spaces_become_optuna_distributions_and_back():
     d = optuna.distributions
     assert dists == {"opt": d.CategoricalDistribution(["adam", "sgd"]), "lr": d.FloatDistribution(1e-4, 0.1, log=True),
                      "layers": d.IntDistribution(1, 8), "width": d.IntDistribution(16, 256, step=16),
-                     "drop": d.FloatDistribution(0.0, 0.5, step=0.1), "momentum": d.FloatDistribution(0.5, 0.99),
+                     "drop": d.CategoricalDistribution((0.0, 0.1, 0.2, 0.3, 0.4, 0.5)),  # Optuna's 3 * 0.1 is not 0.3
+                     "momentum": d.FloatDistribution(0.5, 0.99),
                      "epochs": d.CategoricalDistribution([10])}
     back = convert(dists, "spacedsl")
     assert spacedsl.dumps(back) == text.replace("epochs = 10", "epochs in [10]")
@@ -296,6 +297,21 @@ def test_flat_spaces_become_optuna_distributions_and_back():
     assert convert(json_text, "spacedsl", source="optuna") == back
     trial = optuna.create_study().ask(fixed_distributions=dists)
     space.validate(trial.params)
+
+
+def test_a_float_step_gives_spacedsl_lattice_values_through_optuna_distributions():
+    """Optuna's FloatDistribution(0, 1, step=0.1) draws 0.30000000000000004, which spacedsl never gives:
+    such a range is a categorical of spacedsl's values; a step Optuna computes exactly stays a step."""
+    d = optuna.distributions
+    space = spacedsl.parse("a in 0..1 step 0.1\nh in 0..2 step 0.5")
+    dists = convert(space, "optuna", kind="distributions")
+    assert dists["h"] == d.FloatDistribution(0.0, 2.0, step=0.5)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    drawn = {study.ask(fixed_distributions=dists).params["a"] for _ in range(300)}
+    assert drawn == {k / 10 for k in range(11)} and 0.3 in drawn
+    assert spacedsl.dumps(convert(dists, "spacedsl")) == "a in 0.0..1.0 step 0.1\nh in 0.0..2.0 step 0.5\n"
+    with pytest.raises(ConversionError, match="too many for a categorical"):
+        convert("x in 0..1000 step 0.1", "optuna", kind="distributions")
 
 
 def test_what_optuna_distributions_cannot_carry_is_refused_with_positions():

@@ -203,3 +203,35 @@ def test_a_proposal_skipped_as_done_is_still_told(tmp_path):
         plugins.unregister(plugin)
     assert len(again.trials) == 2  # after MAX_SKIPS repeats it runs anyway
     assert told[0] == 0.5 and len(told) == 1 + 100 + 1  # resume, the skips, the trial run
+
+
+def test_a_report_says_whether_anything_watches_the_trial():
+    seen = []
+
+    def loss(config, report):
+        seen.append((report.watched, report.max_step))
+        return config["x"]
+
+    spacedsl.minimize(loss, SPACE, strategy="random", n_trials=1)
+    spacedsl.minimize(loss, SPACE, strategy="random", n_trials=1, prune="median")
+    spacedsl.minimize(loss, SPACE, strategy="asha", n_trials=1, strategy_options={"max_resource": 9})
+    assert seen == [(False, None), (True, None), (True, None)]
+
+
+def test_full_budget_random_fits_only_the_top_budget(tmp_path):
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    X, y = make_classification(300, 5, random_state=0)
+    path = tmp_path / "runs.sqlite"
+    with threadpool_limits(1):  # OpenMP threads crawl on a shared machine
+        for study, prune in (("plain", None), ("watched", "median")):
+            spacedsl.search(HistGradientBoostingClassifier(), "learning_rate ~ loguniform(0.01, 0.5)", X, y,
+                            strategy="random", evaluator="holdout", n_trials=2, storage=path, study=study,
+                            evaluator_options={"resource": "max_iter", "max_resource": 27}, prune=prune)
+    with Store(path) as store:
+        plain = [info["reports"] for _, info in store.trials_with_info("plain")]
+        watched = [info["reports"] for _, info in store.trials_with_info("watched")]
+    assert [[step for step, _ in r] for r in plain] == [[27.0], [27.0]]
+    assert [[step for step, _ in r] for r in watched] == [[1.0, 3.0, 9.0, 27.0]] * 2

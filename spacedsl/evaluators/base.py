@@ -207,11 +207,6 @@ def combine(folds):
     return Evaluation(float(np.mean(scores)), scores, fit_times, score_times)
 
 
-def evaluate_on_splits(estimator, params, X, y, scorer, splits):
-    """Fit and score one configuration on every ``(train, test)`` split, one after the other."""
-    return combine(fit_and_score(estimator, params, X, y, train, test, scorer) for train, test in splits)
-
-
 class SplitEvaluator:
     """Base class of evaluators that are a fixed list of train/validation splits.
 
@@ -255,6 +250,8 @@ class SplitEvaluator:
         the budget; value: the mean over the splits at that budget). A true answer stops it, and
         so does reaching ``report.max_step`` when the report has one (None: run to the end). The
         `Evaluation` is of what ran (``step``, ``stopped``); a failed fit or score ends it at once.
+        A report that nothing watches (``report.watched`` false: no pruner, no pruning strategy, no
+        ``max_step``) gets no intermediate budgets: only the top one is fitted, as without a report.
         ValueError: the resource does not fit the estimator or the configuration.
         """
         max_step = getattr(report, "max_step", None)
@@ -265,7 +262,8 @@ class SplitEvaluator:
         stratified = self._stratified(estimator, y)
         growers = [self._resource.grower(estimator, params, X, y, train, test, high, [self._subset_seed, i],
                                          stratified) for i, (train, test) in enumerate(splits)]
-        budgets = schedule(low, high, factor, max_step) if report is not None else [high]  # no one to stop it
+        watched = report is not None and getattr(report, "watched", True)
+        budgets = schedule(low, high, factor, max_step) if watched else [high]  # else no one can stop it
         return _grow(growers, scorer, budgets, high, report)
 
     def resource_range(self, estimator, y, splits):

@@ -8,8 +8,9 @@
   subsets are nested (a bigger one holds the smaller), drawn from the seed, stratified for
   classifiers (each prefix keeps the classes' shares), and the same for every configuration.
   Defaults: ``max_resource`` is the smallest training fold (the top budget fits on the whole
-  fold); ``min_resource`` is ``HalvingRandomSearchCV``'s ``min_resources="smallest"``: 2 samples
-  per split, times the number of classes for a classifier.
+  fold); ``min_resource`` is ``max_resource // factor**3`` (four budgets, as for a parameter), but
+  at least ``HalvingRandomSearchCV``'s ``min_resources="smallest"``: 2 samples per split, times
+  the number of classes for a classifier (a dozen samples of a big data set score as noise).
 * an estimator parameter (``"max_iter"``, ``"n_estimators"``, ``"clf__max_iter"`` in a pipeline):
   budgets in its units. Defaults: ``max_resource`` is the estimator's own value,
   ``min_resource`` is ``max_resource // factor**3``, at least 1 (four budgets: 3, 9, 27, 100).
@@ -18,7 +19,10 @@ How a bigger budget continues from the smaller one (`Grower`), in scikit-learn's
 
 * ``"total"``: estimators of ``sklearn.ensemble`` (and any ``n_estimators``) with ``warm_start``:
   the parameter is the total (trees, boosting rounds), so the split's model gets the new value
-  and is fitted again with ``warm_start=True``: trees are added, the earlier ones kept.
+  and is fitted again with ``warm_start=True``: trees are added, the earlier ones kept. A fit
+  that early stopping ended below its budget (``n_iter_`` or ``n_estimators_`` smaller) is kept
+  at bigger budgets, as one fit at the top would have stopped there too (a warm fit would add
+  a tree before stopping again).
 * ``"more"``: other estimators with ``warm_start`` (``SGDClassifier``, ``MLPClassifier``,
   ``LogisticRegression``...): a warm fit runs ``max_iter`` *more* iterations, so the parameter is
   set to the increment. A fit that stopped before its increment (``n_iter_`` below it) has
@@ -164,7 +168,7 @@ class Resource:
             low = self.min_resource
             if low is None:
                 classes = len(np.unique(np.asarray(y))) if stratified else 1
-                low = min(high, 2 * len(splits) * classes)
+                low = min(high, max(2 * len(splits) * classes, int(high // self.factor ** 3)))
         if low > high:
             raise ValueError(f"min_resource={low} is more than max_resource={high} for {type(estimator).__name__}; "
                              "lower min_resource or raise max_resource")
@@ -188,7 +192,7 @@ class Grower:
         mode: ``"subset"`` (``n_samples``), ``"total"``, ``"more"`` or ``"refit"`` (see the module doc).
         model: The model fitted at the last budget, or None.
         done: The last budget fitted (0 before the first).
-        converged: True once a ``"more"`` fit stopped before its increment.
+        converged: True once a warm fit stopped before its budget (bigger budgets keep the model).
     """
 
     def __init__(self, resource, estimator, params, X, y, train, test, max_resource, seed, stratified=False):
@@ -230,10 +234,13 @@ class Grower:
         name = self.resource.name
         if self.mode == "refit":
             self.model = _fit(self._fresh().set_params(**{name: budget}), *self.train_data)
-        elif self.mode == "total":
+        elif self.mode == "total" and not self.converged:
             if self.model is None:
                 self.model = self._fresh().set_params(**{self.warm_key: True})
             _fit(self.model.set_params(**{name: budget}), *self.train_data)
+            owner = self._owner()  # early stopping ended it below the budget: as a fit at once would
+            count = getattr(owner, "n_iter_", getattr(owner, "n_estimators_", None))
+            self.converged = count is not None and int(count) < budget
         elif not self.converged:  # "more": a warm fit runs `increment` more iterations
             increment = budget - self.done
             if self.model is None:

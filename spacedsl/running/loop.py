@@ -183,6 +183,7 @@ class TrialLoop:
         reports: ``{number: [[step, value], ...]}`` of the trials running.
         stopped: ``{number: (step, value)}``: the running trials told to stop, and where.
         judges: What decides at a report: the strategy (if it has ``prune``) and the pruner.
+        on_start: The strategy's optional ``started(number, config)``, called as each trial starts.
     """
 
     def __init__(self, proposer, task, n_trials, *, workers, maximize, ask_size, batch_size, store, study,
@@ -196,6 +197,7 @@ class TrialLoop:
         self.flying, self.retried, self.untold = {}, set(), []
         self.reports, self.stopped, self.max_steps, self.hub = {}, {}, {}, None
         self.judges = [j for j in (proposer, pruner) if callable(getattr(j, "prune", None))]
+        self.on_start = getattr(proposer, "started", None)
         if pruner is not None and pruner not in self.judges:
             raise TypeError(f"a pruner needs a prune(number, step, loss) method; got {type(pruner).__name__}")
         self.exhausted = self.abandoned = self.solo = self.full = False
@@ -242,6 +244,8 @@ class TrialLoop:
             if t.state in (COMPLETE, PRUNED):
                 self.done[_key(t.params, t.max_step)] = _loss(t.value, self.maximize)
             if t.finished:
+                if self.on_start is not None:
+                    self.on_start(t.number, Suggestion(t.params, t.max_step))
                 for step, value in (self.infos.get(t.number) or {}).get("reports", ()):
                     for judge in self.judges:  # what they would have seen; the answers are history
                         judge.prune(t.number, step, _loss(value, self.maximize))
@@ -301,12 +305,15 @@ class TrialLoop:
         else:
             number, self.local_number = self.local_number, self.local_number + 1
         self.max_steps[number], self.reports[number] = max_step, []
+        if self.on_start is not None:
+            self.on_start(number, config)
+        watched = bool(self.judges) or max_step is not None
         if self.workers.inline:
-            report = Reporter(number, max_step, decide=self.decide)
+            report = Reporter(number, max_step, decide=self.decide, watched=watched)
         else:
             if self.hub is None:
                 self.hub = ReportHub(self.workers.dask_client)
-            report = self.hub.reporter(number, max_step)
+            report = self.hub.reporter(number, max_step, watched)
         started = time.monotonic()
         future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study, report)
         self.flying[future] = (number, config, started)

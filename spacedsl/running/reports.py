@@ -43,11 +43,13 @@ class Reporter:
     Attributes:
         number: The trial's number.
         max_step: Where the strategy wants the trial stopped (None: no limit).
+        watched: Whether anything may stop the trial (a pruner, a strategy that prunes, a
+            ``max_step``); when not, an evaluator may skip its intermediate budgets.
         stopped: Whether an answer was True (the trial is then recorded ``pruned``).
     """
 
-    def __init__(self, number, max_step=None, decide=None, address=None, authkey=None):
-        self.number, self.max_step = number, max_step
+    def __init__(self, number, max_step=None, decide=None, address=None, authkey=None, watched=True):
+        self.number, self.max_step, self.watched = number, max_step, watched
         self._decide, self._address, self._authkey = decide, address, authkey
         self.stopped = False
 
@@ -61,7 +63,7 @@ class Reporter:
         return self.stopped
 
     def __getstate__(self):  # the direct line to the loop stays in the driver
-        return {"number": self.number, "max_step": self.max_step, "_decide": None,
+        return {"number": self.number, "max_step": self.max_step, "watched": self.watched, "_decide": None,
                 "_address": self._address, "_authkey": self._authkey, "stopped": False}
 
     def __repr__(self):
@@ -87,8 +89,8 @@ class ReportHub:
         self._closed = False
         threading.Thread(target=self._accept, name="spacedsl-reports", daemon=True).start()
 
-    def reporter(self, number, max_step=None):
-        return Reporter(number, max_step, address=self.address, authkey=self.authkey)
+    def reporter(self, number, max_step=None, watched=True):
+        return Reporter(number, max_step, address=self.address, authkey=self.authkey, watched=watched)
 
     def take(self):
         """The reports waiting, as ``[(number, step, value, answer)]``; call ``answer(bool)`` for each."""

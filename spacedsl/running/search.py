@@ -49,7 +49,7 @@ import warnings
 import attrs
 
 from .. import plugins
-from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text, evaluate_on_splits,
+from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text,
                                get_scorer, holdout_split)
 from ..language.errors import did_you_mean
 from ..space import as_space

@@ -197,10 +197,12 @@ class Space:
         """Raise ValueError unless ``config`` is a configuration of this space.
 
         Every active parameter must be present and in its domain, no inactive or
-        unknown key present, constants absent or equal, and every constraint hold.
+        unknown key present, constants absent or equal, and every constraint hold. A numpy
+        scalar counts as the Python value it holds (``np.int64(3)`` is ``3``; ``np.bool_`` stays a bool).
         """
         if not isinstance(config, Mapping):
             raise ValueError(f"a configuration is a dict, got {type(config).__name__}")
+        config = {k: _python_scalar(v) for k, v in config.items()}
         model = self._model
         for key in config:
             if key not in model.by_name and key not in model.constants:
@@ -288,6 +290,16 @@ def _count(n):
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     return int(n)
+
+
+def _python_scalar(value):
+    """A numpy scalar as the Python value it holds (ConfigSpace and Optuna return them): ``np.int64(3)``
+    is ``3``, ``np.float64`` a float, ``np.bool_`` a bool (still not a number); anything else as it is."""
+    if isinstance(value, np.generic) and isinstance(value, np.bool_ | np.integer | np.floating):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(_python_scalar(v) for v in value)
+    return value
 
 
 def _raw_of(dim, config):

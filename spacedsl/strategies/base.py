@@ -26,6 +26,9 @@ return ``[]`` while trials are running ("nothing now", a rung waiting to fill): 
 search ends only when it returns ``[]`` with nothing running. A strategy with a
 ``prune(number, step, loss) -> bool`` method is called at every intermediate report
 of a running trial (True stops it), and with the stored reports when a study resumes.
+An optional ``started(number, config)`` is called as each trial starts (and for a resumed
+study's finished trials, before their reports), so ``prune``'s numbers can be linked with
+configurations (``asha`` tells its sampler the rung losses that way).
 """
 
 from __future__ import annotations
