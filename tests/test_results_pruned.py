@@ -95,6 +95,7 @@ def test_a_report_of_pruned_trials_only_names_the_furthest_best(tmp_path):
     assert "no trial ran to the end: the best of those that got furthest (pruned at step 3)" in page
     payload = json.loads(re.search(r"id=trial-data>(.*?)</script>", page, re.S).group(1).replace("<\\/", "</"))
     assert payload["columns"][:6] == ["number", "state", "value", "step", "max_step", "duration"]
+    assert payload["best"] == 1  # the table marks that row
     assert "No intermediate" not in page and 'alt="intermediate values"' not in page  # nothing was reported
 
 
