@@ -58,7 +58,8 @@ def test_intermediate_draws_one_line_a_trial_pruned_ones_ending_early(db):
     assert [len(p.vertices) for p in complete.get_paths()] == [5] * 6
     assert [len(p.vertices) for p in pruned.get_paths()] == [3] * 6
     assert max(p.vertices[-1, 0] for p in pruned.get_paths()) == 9.0
-    assert ax.get_xscale() == "log"  # budgets 1..81
+    assert ax.get_xscale() == "log"  # budgets 1..81, labelled as themselves
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "9", "27", "81"]
     labels = ax.get_legend_handles_labels()[1]
     assert any(label.startswith("best, trial ") for label in labels)
     fig, mine = matplotlib.pyplot.subplots()
@@ -94,6 +95,7 @@ def test_a_report_of_pruned_trials_only_names_the_furthest_best(tmp_path):
     assert "no trial ran to the end: the best of those that got furthest (pruned at step 3)" in page
     payload = json.loads(re.search(r"id=trial-data>(.*?)</script>", page, re.S).group(1).replace("<\\/", "</"))
     assert payload["columns"][:6] == ["number", "state", "value", "step", "max_step", "duration"]
+    assert payload["best"] == 1  # the table marks that row
     assert "No intermediate" not in page and 'alt="intermediate values"' not in page  # nothing was reported
 
 

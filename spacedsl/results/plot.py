@@ -156,6 +156,12 @@ def draw_intermediate(data, ax):
     ax.autoscale_view()
     if every.min() > 0 and every.max() / every.min() >= 20:
         ax.set_xscale("log")
+        distinct = np.unique(every)
+        if len(distinct) <= 12:  # a resource's budgets: label them, not the powers of ten
+            from matplotlib.ticker import NullLocator
+
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticks(distinct, [_short(float(v)) for v in distinct])
     ax.set_xlabel("step")
     ax.set_ylabel(_value_label(data))
     ax.set_title("Intermediate values")

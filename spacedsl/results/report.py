@@ -299,8 +299,10 @@ def _table(data):
     numeric = ["number", "value", *steps, "duration"] + [
         n for i, n in enumerate(names)
         if all(isinstance(r[first + i], (int, float)) for r in rows if r[first + i] is not None)]
+    best = data.best_trial()
     payload = json.dumps({"columns": columns, "numeric": numeric, "rows": rows, "page": PAGE,
-                          "maximize": data.maximize}, separators=(",", ":"), allow_nan=False)
+                          "maximize": data.maximize, "best": None if best is None else best.number},
+                         separators=(",", ":"), allow_nan=False)
     payload = payload.replace("</", "<\\/")
     head = "".join(f'<th data-col="{i}" title="sort by {_e(c)}" tabindex=0>{_e(c)}</th>'
                    for i, c in enumerate(columns))
@@ -366,14 +368,9 @@ _SCRIPT = r"""
   var heads = table.tHead.rows[0].cells;
   var numeric = {};
   data.columns.forEach(function (c, i) { numeric[i] = data.numeric.indexOf(c) >= 0; });
-  var valueCol = data.columns.indexOf("value");
   var view = {col: 0, dir: 1, states: {}, text: "", limit: data.page};
-  var best = null;
-  var maximize = data.maximize;
-  data.rows.forEach(function (r) {
-    if (r[1] === "complete" && r[valueCol] !== null &&
-        (best === null || (maximize ? r[valueCol] > best[valueCol] : r[valueCol] < best[valueCol]))) { best = r; }
-  });
+  var best = null;  // the best configuration's row (a pruned one when no trial completed)
+  data.rows.forEach(function (r) { if (r[0] === data.best) { best = r; } });
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   }
