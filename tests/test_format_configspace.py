@@ -134,3 +134,11 @@ def test_configspace_numpy_scalars_validate_as_they_are():
 def test_named_objects_have_no_configspace_form():
     with pytest.raises(ConversionError, match="named object @svc has no ConfigSpace form"):
         spacedsl.convert(spacedsl.load(EXAMPLES / "optuna_quickstart.space"), "configspace")
+
+
+def test_a_where_ruling_out_too_many_combinations_is_refused():
+    """ConfigSpace checks every forbidden clause on every draw: 9,955 clauses would take minutes per 100 draws."""
+    with pytest.raises(ConversionError, match="rules out 9,955 combinations, too many forbidden clauses"):
+        spacedsl.convert("a in 1..100\nb in 1..100\nwhere a + b <= 10", "configspace")
+    cs = spacedsl.convert("a in 1..10\nb in 1..10\nwhere a + b <= 10", "configspace")
+    assert len(cs.forbidden_clauses) == 55
