@@ -116,7 +116,10 @@ def _rounded_masses(space, e):
     if high - low + 1 > MAX_WEIGHTED:
         return None
     ks = np.arange(low, high + 1)
-    edges = np.concatenate([[prior.low], ks[:-1] + 0.5, [prior.high]])  # x rounds half up to k
+    if prior.discrete:  # scipy.poisson and the like: P(k) = cdf(k) - cdf(k - 1)
+        edges = np.concatenate([[low - 1], ks])
+    else:
+        edges = np.concatenate([[prior.low], ks[:-1] + 0.5, [prior.high]])  # x rounds half up to k
     masses = np.diff(prior.cdf(edges))
     if not np.all(np.isfinite(masses)) or masses.sum() <= 0:
         return None
