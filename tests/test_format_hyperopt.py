@@ -131,3 +131,15 @@ def test_integers_beyond_a_float_and_beyond_int64():
         space.validate({"x": 4611686018427387904})
     with pytest.raises(ConversionError, match="int64"):
         convert("x ~ randint(0, 100000000000000000000)", "hyperopt")
+
+
+def test_named_objects_read_back_and_an_overflowing_uniform_is_refused():
+    space = spacedsl.parse('clf in [@svc, @forest]\nif clf == @svc { C ~ loguniform(0.01, 100) }\nscale in [@std, "none"]')
+    back = convert(convert(space, "hyperopt"), "spacedsl")
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        back.validate(stochastic.sample(convert(space, "hyperopt"), rng=rng))
+    for config in space.sample(100, seed=0):
+        back.validate(config)
+    with pytest.raises(ConversionError, match="overflows a float"):
+        convert("x ~ uniform(-1.7976931348623157e+308, 1.7976931348623157e+308)", "hyperopt")
