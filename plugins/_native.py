@@ -29,7 +29,7 @@ def lit(value):
 def is_literal(value):
     """Whether a native value can be a spacedsl literal."""
     value = plain(value)
-    if value is None or isinstance(value, bool | str | int):
+    if value is None or isinstance(value, bool | str | int | ast.Ref):  # a Ref: a named object, @svc
         return True
     return isinstance(value, numbers.Real) and math.isfinite(value)
 

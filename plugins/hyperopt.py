@@ -193,6 +193,9 @@ class _Writer:
                 self.losses.add(s, "Hyperopt draws integers as int64")
                 return None
             return hp.randint(name, a[0], a[1] + 1)
+        if kind == "uniform" and not math.isfinite(prior.high - prior.low):
+            self.losses.add(s, "Hyperopt draws a uniform through high - low, which overflows a float here")
+            return None
         if prior.integer:
             if q is not None or kind == "lognormal" or not (_integral(prior.low) and _integral(prior.high)):
                 self.losses.add(s, "Hyperopt rounds ': int' draws to the nearest integer without keeping them in "

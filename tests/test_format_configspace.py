@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import scipy.stats
 import pytest
 
 import spacedsl
@@ -134,3 +135,19 @@ def test_configspace_numpy_scalars_validate_as_they_are():
 def test_named_objects_have_no_configspace_form():
     with pytest.raises(ConversionError, match="named object @svc has no ConfigSpace form"):
         spacedsl.convert(spacedsl.load(EXAMPLES / "optuna_quickstart.space"), "configspace")
+
+
+def test_a_where_ruling_out_too_many_combinations_is_refused():
+    """ConfigSpace checks every forbidden clause on every draw: 9,955 clauses would take minutes per 100 draws."""
+    with pytest.raises(ConversionError, match="rules out 9,955 combinations, too many forbidden clauses"):
+        spacedsl.convert("a in 1..100\nb in 1..100\nwhere a + b <= 10", "configspace")
+    cs = spacedsl.convert("a in 1..10\nb in 1..10\nwhere a + b <= 10", "configspace")
+    assert len(cs.forbidden_clauses) == 55
+
+
+def test_a_discrete_scipy_distribution_keeps_its_lowest_value():
+    """scipy.poisson(3) draws 0 about 5 % of the time: the weighted categorical has P(k) = cdf(k) - cdf(k - 1)."""
+    cs = spacedsl.convert("p ~ scipy.poisson(3)", "configspace")
+    assert cs["p"].choices[0] == 0 and cs["p"].weights[0] == pytest.approx(scipy.stats.poisson(3).pmf(0))
+    for config in spacedsl.parse("p ~ scipy.poisson(3)").sample(300, seed=0):
+        CS.Configuration(cs, values=config)

@@ -115,3 +115,31 @@ def test_hand_written_expressions_spacedsl_cannot_read_are_refused():
     with pytest.raises(ConversionError) as info:
         convert(expr, "spacedsl")
     assert [p.statement for p in info.value.problems] == ["a", "b"]
+
+
+def test_integers_beyond_a_float_and_beyond_int64():
+    """hp.randint draws exact int64s (beyond 2**53 a float would round them: ours validate them exactly);
+    past int64 a range is an hp.choice of its values, and a randint is refused."""
+    rng = np.random.default_rng(0)
+    for text in ("x ~ randint(0, 4611686018427387903)", "x in 0..100000000000000000000 step 10000000000000000000"):
+        space = spacedsl.parse(text)
+        expr = convert(space, "hyperopt")
+        for _ in range(200):
+            space.validate(stochastic.sample(expr, rng=rng))
+    space = spacedsl.parse("x ~ randint(0, 4611686018427387903)")
+    with pytest.raises(ValueError, match="integer in the support"):
+        space.validate({"x": 4611686018427387904})
+    with pytest.raises(ConversionError, match="int64"):
+        convert("x ~ randint(0, 100000000000000000000)", "hyperopt")
+
+
+def test_named_objects_read_back_and_an_overflowing_uniform_is_refused():
+    space = spacedsl.parse('clf in [@svc, @forest]\nif clf == @svc { C ~ loguniform(0.01, 100) }\nscale in [@std, "none"]')
+    back = convert(convert(space, "hyperopt"), "spacedsl")
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        back.validate(stochastic.sample(convert(space, "hyperopt"), rng=rng))
+    for config in space.sample(100, seed=0):
+        back.validate(config)
+    with pytest.raises(ConversionError, match="overflows a float"):
+        convert("x ~ uniform(-1.7976931348623157e+308, 1.7976931348623157e+308)", "hyperopt")

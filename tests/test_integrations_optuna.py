@@ -177,6 +177,22 @@ def test_the_strategy_maps_ask_and_tell_onto_optuna_trials():
     assert added.params["z[unit]"] == pytest.approx(scipy.stats.norm(0, 2).cdf(other["z"]))
 
 
+def test_a_repeat_of_a_complete_configuration_is_told_its_loss_when_asked():
+    """A loop with a store skips a proposal it has already run: its Optuna trial must not stay running."""
+    strategy = OptunaStrategy("k in [1, 2]", seed=0, sampler="RandomSampler")
+    strategy.tell({"k": 1}, 0.5)  # resumed from a store
+    asked = [strategy.ask()[0] for _ in range(20)]  # the loop skips every k == 1: never told
+    repeats = [t for t in strategy.study.trials[1:] if t.params["k"] == 1]
+    assert repeats and all(t.state == optuna.trial.TrialState.COMPLETE and t.value == 0.5 for t in repeats)
+    running = [t for t in strategy.study.trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert len(running) == sum(c["k"] == 2 for c in asked)
+    n = len(strategy.study.trials)
+    strategy.tell({"k": 1}, 0.5)  # run anyway (no store), same loss: its trial already has it
+    assert len(strategy.study.trials) == n
+    strategy.tell({"k": 1}, 0.7)  # a noisy objective's new loss is one more observation
+    assert len(strategy.study.trials) == n + 1 and strategy.study.trials[-1].value == 0.7
+
+
 @pytest.mark.parametrize("sampler", ["TPESampler", "CmaEsSampler"])
 def test_proposals_breaking_a_constraint_are_pruned_trials_and_never_reach_the_caller(sampler):
     if sampler == "CmaEsSampler":

@@ -37,7 +37,9 @@ trials among the bad ones). With ``study.ask()``/``study.tell()`` catch it and t
 constructor, and ``seed`` is the strategy's seed) runs a sampler behind spacedsl's ask/tell on
 an in-memory study: each configuration asked is an Optuna trial left running until told
 (failed trials are ``TrialState.FAIL``), and configurations told that it never asked (a
-resumed store) are added as finished trials. A proposal breaking a ``where`` is never
+resumed store) are added as finished trials. A proposal repeating a configuration already told
+complete is told that loss at once (a loop with a store skips it, and its trial must not stay
+running; if it is run anyway and gives the same loss, nothing more is told). A proposal breaking a ``where`` is never
 returned: its trial is told ``PRUNED`` (with the broken constraint in the user attribute
 ``"spacedsl.infeasible"``) and the sampler asked again, as `suggest` would have it. What the
 caller gets is the sampler's own proposal conditioned on the constraints; samplers that learn
@@ -358,6 +360,8 @@ class OptunaStrategy:
         self.fallbacks = 0
         self._rng = np.random.default_rng(seed)
         self._pending = {}  # config key -> deque of trial numbers asked and not told
+        self._known = {}  # config key -> the last loss told for it (complete trials only)
+        self._pretold = {}  # config key -> how many repeats were told that loss when asked
         self._constants = frozenset(self.space.constants)
         with _quiet(optuna):
             self.study = optuna.create_study(sampler=self.sampler, direction="minimize")
@@ -379,8 +383,12 @@ class OptunaStrategy:
             trial = self.study.ask()
             config, broken = self.plan.ask(trial)
             if not broken:
-                self._pending.setdefault(config_key(config, self._constants), collections.deque()).append(
-                    trial.number)
+                key = config_key(config, self._constants)
+                if key in self._known:  # a repeat of a configuration told complete: a loop with a store
+                    self.study.tell(trial, self._known[key])  # skips it, so its trial is told the known loss now
+                    self._pretold[key] = self._pretold.get(key, 0) + 1
+                else:
+                    self._pending.setdefault(key, collections.deque()).append(trial.number)
                 return config
             self.infeasible += 1
             trial.set_user_attr(INFEASIBLE_ATTR, _broken_message(broken[0]))
@@ -397,6 +405,11 @@ class OptunaStrategy:
         value, st = (None, state.FAIL) if loss is None else (float(loss), state.COMPLETE)
         key = config_key(config, self._constants)
         queue = self._pending.get(key)
+        if not queue and self._pretold.get(key) and loss is not None and float(loss) == self._known.get(key):
+            self._pretold[key] -= 1  # the repeat was run after all, with the loss its trial was told
+            return
+        if loss is not None:
+            self._known[key] = float(loss)
         with _quiet(self._optuna):
             if queue:
                 number = queue.popleft()

@@ -555,7 +555,12 @@ class Prior:
             return False
         if not (self.low <= value <= self.high) or (value == self.low and getattr(self.dist, "open_low", False)):
             return False
-        if self.integer and float(value) != math.floor(value):
+        if self.integer and isinstance(value, int):  # exactly, also beyond 2**53 (a float would round it)
+            exact = isinstance(self.dist, _RandInt)
+            low, high = (self.dist.low, self.dist.high) if exact else (self.int_low, self.int_high)
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+        elif self.integer and float(value) != math.floor(value):
             return False
         if self.step is not None:
             k = (value - self.anchor) / self.step
