@@ -6,6 +6,8 @@ Options:
         folds are scikit-learn's defaults, the same as ``cv=k`` in ``GridSearchCV``.
     stratify: None (default) stratifies for classifiers with a binary or multiclass target, as
         ``check_cv`` decides; True or False forces it.
+    resource, min_resource, max_resource, factor: what grows between intermediate scores (None:
+        a score after each fold); see `spacedsl.evaluators.resource`.
 
 The splitter is ``StratifiedKFold(k, shuffle=True, random_state=seed)`` for classifiers,
 ``KFold(k, shuffle=True, random_state=seed)`` otherwise, and ``GroupKFold(k)`` when groups are
@@ -27,8 +29,9 @@ from spacedsl.hookspecs import hookimpl
 class KFold(SplitEvaluator):
     """Scores each configuration by the mean over k validation folds."""
 
-    def __init__(self, seed=None, k=5, shuffle=True, stratify=None):
-        super().__init__(seed)
+    def __init__(self, seed=None, k=5, shuffle=True, stratify=None, resource=None, min_resource=None,
+                 max_resource=None, factor=3):
+        super().__init__(seed, resource, min_resource, max_resource, factor)
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 2:
             raise ValueError(f"k must be a whole number of folds, 2 or more, got {k!r}")
         if stratify not in (None, True, False):

@@ -22,6 +22,7 @@ from .running.search import SearchResult, search
 from .space import Space, load, parse
 from .space.tree import walk
 from .storage import Store, StoreError, Trial
+from .strategies.pruning import Median, Percentile  # noqa: F401 (prune=spacedsl.Median(min_trials=10))
 
 __all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult",
            "PluginError", "Ref", "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert",

@@ -48,6 +48,7 @@ DEFAULT_PLUGINS = (
     ("random", "spacedsl_plugins.random_search"),
     ("sobol", "spacedsl_plugins.sobol"),
     ("gp-ei", "spacedsl_plugins.gp_ei"),
+    ("halving", "spacedsl_plugins.halving"),
     ("holdout", "spacedsl_plugins.holdout"),
     ("kfold", "spacedsl_plugins.kfold"),
     ("optuna", "spacedsl_plugins.optuna"),

@@ -72,3 +72,25 @@ def test_tune_says_when_the_scheduler_cannot_be_reached(tmp_path, capsys, monkey
                    "--trials", "2", "--scheduler", "tcp://127.0.0.1:9", "-q"])
     assert status == 2
     assert "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+class OddTrialsStopAtStep3:
+    def prune(self, number, step, loss):
+        return step >= 3 and number % 2 == 1
+
+
+def reporting_loss(config, report):
+    for step in range(1, 6):
+        if report(step, config["x"] * step):
+            return None
+    return config["x"] * 5
+
+
+def test_reports_from_dask_workers_reach_the_driver_and_stop_trials(client, tmp_path):
+    kwargs = dict(strategy="random", n_trials=6, seed=1, prune=OddTrialsStopAtStep3())
+    inline = spacedsl.minimize(reporting_loss, "x: float ~ uniform(0, 1)", **kwargs)
+    remote = spacedsl.minimize(reporting_loss, "x: float ~ uniform(0, 1)", executor=client,
+                               storage=tmp_path / "runs.sqlite", **kwargs)
+    assert sorted((t.params["x"], t.state, t.value, t.step) for t in remote.trials) == \
+        sorted((t.params["x"], t.state, t.value, t.step) for t in inline.trials)
+    assert sum(t.state == "pruned" for t in remote.trials) == 3

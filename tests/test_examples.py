@@ -6,6 +6,7 @@ import pathlib
 
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import SGDClassifier
 from sklearn.svm import SVC
 
 import spacedsl
@@ -16,6 +17,7 @@ ESTIMATORS = {
     "random_forest.space": RandomForestClassifier,
     "svm.space": SVC,
     "gradient_boosting.space": GradientBoostingClassifier,
+    "sgd.space": SGDClassifier,
 }
 
 

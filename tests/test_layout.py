@@ -254,7 +254,7 @@ def test_a_source_checkout_has_the_built_in_plugins():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=60, check=True).stdout.splitlines()
     assert out[0] == str(ROOT / "plugins" / "__init__.py")
-    assert out[1] == "['gp-ei', 'grid', 'optuna:', 'random', 'sobol'] ['holdout', 'kfold']"
+    assert out[1] == "['asha', 'gp-ei', 'grid', 'hyperband', 'optuna:', 'random', 'sha', 'sobol'] ['holdout', 'kfold']"
     assert out[2:] == ["True", "1.0"]
 
 

@@ -68,7 +68,7 @@ def db(tmp_path):
                                    duration=2.25), seed=7)
         store.record("demo", Trial(2, {"x": -1.0, "k": 2.5}, None, FAILED, "ValueError: boom", 0.75), seed=7)
         store.record("demo", Trial(3, {"x": 0.5, "k": 1, "none": None}, None, FAILED, LONG_ERROR, 0.1))
-        store.start_trial("demo", {"x": 1.5, "k": "a"}, seed=7)  # left running
+        store.start_trial("demo", {"x": 1.5, "k": "a"}, seed=7)  # left running by a store now closed
     return path
 
 
@@ -86,12 +86,13 @@ def test_studies_table(capsys, db):
     status, out, err = run(capsys, "studies", db)
     assert (status, err) == (0, "")
     rows = table(out)
-    assert rows[0] == ["name", "strategy", "direction", "trials", "complete", "failed", "running", "best",
+    assert rows[0] == ["name", "strategy", "direction", "trials", "complete", "pruned", "failed", "running", "best",
                        "created"]
-    assert rows[1][:8] == ["demo", "random", "minimize", "5", "2", "2", "1", "0.125"]
-    assert rows[2][:8] == ["scores", "gp-ei", "maximize", "4", "3", "1", "0", "0.9"]  # best is the max
+    # the trial left running by a closed store is read as interrupted (failed)
+    assert rows[1][:9] == ["demo", "random", "minimize", "5", "2", "0", "3", "0", "0.125"]
+    assert rows[2][:9] == ["scores", "gp-ei", "maximize", "4", "3", "0", "1", "0", "0.9"]  # best is the max
     for row in rows[1:]:
-        iso_now(row[8])
+        iso_now(row[9])
     lines = out.splitlines()
     assert len({len(line) for line in lines[1:]}) == 1  # aligned
     assert all(line == line.rstrip() for line in lines)
@@ -104,7 +105,7 @@ def test_studies_json(capsys, db):
     demo, empty = json_lines(out)
     created = demo.pop("created")
     assert demo == {"name": "demo", "strategy": "random", "direction": "minimize", "trials": 5,
-                    "complete": 2, "failed": 2, "running": 1, "best": 0.125}
+                    "complete": 2, "pruned": 0, "failed": 3, "running": 0, "best": 0.125}
     iso_now(created)
     assert empty["trials"] == 0 and empty["best"] is None
 
@@ -114,8 +115,8 @@ def test_studies_of_an_empty_store_is_just_the_header(capsys, tmp_path):
     Store(path).close()
     status, out, err = run(capsys, "studies", path)
     assert status == 0
-    assert out.split() == ["name", "strategy", "direction", "trials", "complete", "failed", "running", "best",
-                           "created"]
+    assert out.split() == ["name", "strategy", "direction", "trials", "complete", "pruned", "failed", "running",
+                           "best", "created"]
     assert run(capsys, "studies", path, "--json")[1] == ""
 
 
@@ -137,7 +138,7 @@ def test_trials_table(capsys, db):
     # a long, two-line error: its first line, cut; a None parameter is "none"
     assert by_number["3"][6] == LONG_ERROR[:57] + "..."
     assert by_number["3"][5] == "" and by_number["3"][10] == "none"
-    assert by_number["4"][1:4] == ["running", "", ""]
+    assert by_number["4"][1:4] == ["failed", "", ""] and by_number["4"][6] == "interrupted"  # its store is gone
     assert all(line == line.rstrip() for line in out.splitlines())
 
 
@@ -146,7 +147,7 @@ def test_trials_csv_parses_back(capsys, db):
     assert (status, err) == (0, "")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == TRIAL_HEADER + ["param_x", "param_k", "param_t", "param_none"]
-    assert [r["state"] for r in rows] == ["complete", "complete", "failed", "failed", "running"]
+    assert [r["state"] for r in rows] == ["complete", "complete", "failed", "failed", "failed"]
     assert float(rows[0]["value"]) == 1.5 and float(rows[1]["value"]) == 0.125
     assert rows[2]["value"] == "" and rows[4]["duration"] == ""
     assert float(rows[1]["duration"]) == 2.25
@@ -165,12 +166,12 @@ def test_trials_json(capsys, db):
     assert [t["number"] for t in trials] == [0, 1, 2, 3, 4]
     first = trials[0]
     iso_now(first.pop("started"))
-    assert first == {"number": 0, "state": "complete", "value": 1.5, "duration": 0.5, "seed": 7,
-                     "error": None, "params": {"x": 0.25, "k": "a"}}
+    assert first == {"number": 0, "state": "complete", "value": 1.5, "step": None, "max_step": None,
+                     "duration": 0.5, "seed": 7, "error": None, "params": {"x": 0.25, "k": "a"}}
     assert trials[1]["params"] == {"x": 1.0, "k": True, "t": [64, [1, "b"]]}
     assert trials[2]["value"] is None and trials[2]["error"] == "ValueError: boom"
     assert trials[3]["params"] == {"x": 0.5, "k": 1, "none": None} and trials[3]["error"] == LONG_ERROR
-    assert trials[4]["state"] == "running" and trials[4]["duration"] is None
+    assert (trials[4]["state"], trials[4]["error"], trials[4]["duration"]) == ("failed", "interrupted", None)
 
 
 def test_trials_of_a_named_study(capsys, db):

@@ -29,6 +29,8 @@ seed = 7
 OPTUNA = [f"optuna:{name}" for name in ("TPESampler", "RandomSampler", "NSGAIISampler", "CmaEsSampler")
           if importlib.util.find_spec("optuna") and (name != "CmaEsSampler" or importlib.util.find_spec("cmaes"))]
 STRATEGIES = sorted(name for name in plugins.strategies() if not name.endswith(":")) + OPTUNA
+# budgeted strategies (sha, hyperband, asha) need the full budget of a trial
+OPTIONS = {name: {"max_resource": 9} for name, f in plugins.strategies().items() if getattr(f, "budgeted", False)}
 
 
 def loss(config):
@@ -37,7 +39,7 @@ def loss(config):
 
 def run(name, seed, n=24, fail_every=None):
     space = spacedsl.parse(SPACE)
-    strategy = plugins.strategy(name)(space, seed=seed)
+    strategy = plugins.strategy(name)(space, seed=seed, **OPTIONS.get(name, {}))
     asked = []
     while len(asked) < n:
         batch = strategy.ask(3)
@@ -83,15 +85,15 @@ def test_failed_trials_do_not_break_it(name):
 
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_ask_returns_at_most_n(name):
-    strategy = plugins.strategy(name)(spacedsl.parse(SPACE), seed=0)
+    strategy = plugins.strategy(name)(spacedsl.parse(SPACE), seed=0, **OPTIONS.get(name, {}))
     assert len(strategy.ask(5)) <= 5
     assert strategy.ask(0) == []
 
 
-@pytest.mark.parametrize("name", [s for s in STRATEGIES if s in ("random", "sobol", "gp-ei") or s in OPTUNA])
+@pytest.mark.parametrize("name", [s for s in STRATEGIES if s in ("random", "sobol", "gp-ei", *OPTIONS) or s in OPTUNA])
 def test_defaults_come_first(name):
     space = spacedsl.parse('k in ["a", "b"] = "b"\nx ~ uniform(0, 1) = 0.25\ny ~ uniform(0, 1)')
-    first = plugins.strategy(name)(space, seed=0).ask(1)[0]
+    first = plugins.strategy(name)(space, seed=0, **OPTIONS.get(name, {})).ask(1)[0]
     assert first["k"] == "b" and first["x"] == 0.25
 
 
@@ -113,8 +115,9 @@ def test_sobol_covers_the_cube_evenly():
 
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_minimize_is_reproducible(name):
-    a = spacedsl.minimize(loss, SPACE, strategy=name, n_trials=12, seed=5)
-    b = spacedsl.minimize(loss, SPACE, strategy=name, n_trials=12, seed=5)
+    options = OPTIONS.get(name)
+    a = spacedsl.minimize(loss, SPACE, strategy=name, n_trials=12, seed=5, strategy_options=options)
+    b = spacedsl.minimize(loss, SPACE, strategy=name, n_trials=12, seed=5, strategy_options=options)
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
     assert a.best_value == min(t.value for t in a.trials) and a.best_params == min(a.trials, key=lambda t: t.value).params
 

@@ -105,6 +105,13 @@ def value_text(value):
     return str(value)
 
 
+def step_text(step):
+    """A step as tables show it: ``3`` for a whole number of steps, else 6 significant digits."""
+    if step is None:
+        return None
+    return str(int(step)) if float(step).is_integer() else f"{step:.6g}"
+
+
 # -------------------------------------------------------------- progress
 def _clock(seconds):
     seconds = int(round(seconds))
@@ -115,22 +122,27 @@ def _clock(seconds):
 class Progress:
     """Reports each finished trial on a stream: a ``\\r`` bar on a terminal, plain lines otherwise.
 
-    Called as ``progress(trial)`` (the ``callback`` of `spacedsl.search`).
+    Called as ``progress(trial)`` (the ``callback`` of `spacedsl.search`). Pruned trials (stopped
+    early) are counted apart; the best is of complete trials (a pruned trial's score is an
+    intermediate one).
     """
 
     WIDTH = 24
 
-    def __init__(self, total, stream, tty=None, done=0):
+    def __init__(self, total, stream, tty=None, done=0, pruned=0, best=None):
         self.total, self.stream = total, stream
         self.tty = _isatty(stream) if tty is None else tty
-        self.done, self.start, self.failed = done, done, 0
-        self.best = None
+        self.done, self.start, self.failed, self.pruned = done, done, 0, pruned
+        self.best = best  # a resumed study's best so far
         self.started = time.perf_counter()
         self._drawn = 0
 
     def __call__(self, trial):
         self.done += 1
-        if trial.value is None:
+        pruned = trial.state == "pruned"
+        if pruned:
+            self.pruned += 1
+        elif trial.value is None:
             self.failed += 1
         elif self.best is None or trial.value > self.best:
             self.best = trial.value
@@ -139,13 +151,19 @@ class Progress:
         best = "-" if self.best is None else f"{self.best:.4f}"
         if self.tty:
             filled = round(self.WIDTH * min(self.done, self.total) / self.total)
-            line = (f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} trials  "
+            stopped = f", {self.pruned} pruned" if self.pruned else ""
+            line = (f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} trials{stopped}  "
                     f"best {best}  {_clock(elapsed)} elapsed  ~{_clock(remaining)} left")
             self.stream.write(line.ljust(self._drawn))
             self._drawn = len(line)
         else:
-            score = "failed" if trial.value is None else f"{trial.value:.4f}"
-            self.stream.write(f"trial {self.done}/{self.total}: {score}  best {best}  "
+            if pruned:
+                at = "" if trial.step is None else f" at step {step_text(trial.step)}"
+                score = f"pruned{at}" + ("" if trial.value is None else f" ({trial.value:.4f})")
+            else:
+                score = "failed" if trial.value is None else f"{trial.value:.4f}"
+            stopped = f", {self.pruned} pruned so far" if self.pruned else ""
+            self.stream.write(f"trial {self.done}/{self.total}: {score}  best {best}{stopped}  "
                               f"{_clock(elapsed)} elapsed\n")
         self.stream.flush()
 

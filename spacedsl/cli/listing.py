@@ -21,6 +21,14 @@ Both only read. Decisions:
   a missing value or parameter (and for a parameter that is ``none``).
   ``--json``: one object a line, numbers as stored, the trial's parameters as a
   nested object (tuples become arrays).
+* Stopping early: ``pruned`` is a state like the others (a trial stopped at an
+  intermediate report keeps its last value); ``studies`` counts it, and
+  ``trials`` adds a ``step`` column (the last step a trial reported) and a
+  ``max_step`` column (where a budgeted strategy such as ``asha`` stopped it)
+  when any trial of the study has one. ``--json`` always has both keys.
+* A trial left ``running`` by a process that is gone (see `spacedsl.storage.sqlite`)
+  is listed as what opening its study will record: ``failed``, error
+  ``interrupted``; the listing itself writes nothing.
 * Bad input — a missing file, a file that is not a store, an unknown study, a
   store of several studies without ``--study`` — is one line on stderr and exit
   status 2.
@@ -34,17 +42,22 @@ import datetime
 import json
 import os
 import sys
+import types
 
 from ..language.errors import did_you_mean
-from ..storage import StoreError, open_storage
-from .console import InputError, error, json_default, shorten, value_text
+from ..storage import INTERRUPTED, StoreError, open_storage
+from ..storage.sqlite import left_over
+from ..storage.trials import best_candidates
+from .console import InputError, error, json_default, shorten, step_text, value_text
 
-STATES = ("complete", "failed", "running")
+STATES = ("complete", "pruned", "failed", "running")
 ERROR_WIDTH = 60
-STUDY_COLUMNS = ("name", "strategy", "direction", "trials", "complete", "failed", "running", "best",
+STUDY_COLUMNS = ("name", "strategy", "direction", "trials", "complete", "pruned", "failed", "running", "best",
                  "created")
 TRIAL_COLUMNS = ("number", "state", "value", "duration", "started", "seed", "error")
-_NUMERIC = {"trials", "complete", "failed", "running", "best", "number", "value", "duration", "seed"}
+STEP_COLUMNS = ("step", "max_step")  # after "value", when some trial has one
+_NUMERIC = {"trials", "complete", "pruned", "failed", "running", "best", "number", "value", "step", "max_step",
+            "duration", "seed"}
 
 
 # ------------------------------------------------------------------ argparse
@@ -79,7 +92,7 @@ def add_trials_parser(subparsers):
 def cmd_studies(args):
     try:
         with _open(args.db) as opened:
-            rows = [_study_row(study, opened.call("trial_rows", study["name"])) for study in _studies(opened)]
+            rows = [_study_row(study, _trial_rows(opened, study["name"])) for study in _studies(opened)]
     except InputError as exc:
         return _fail(exc)
     if args.json:
@@ -95,7 +108,7 @@ def cmd_trials(args):
     try:
         with _open(args.db) as opened:
             name = _pick_study(_studies(opened), args.study, args.db)
-            trials = opened.call("trial_rows", name)
+            trials = _trial_rows(opened, name)
     except InputError as exc:
         return _fail(exc)
     if args.json:
@@ -108,7 +121,7 @@ def cmd_trials(args):
         return 0
     names = _param_names(trials)
     numeric = [all(_is_number(t["params"][n]) for t in trials if n in t["params"]) for n in names]
-    columns = TRIAL_COLUMNS + (("warnings",) if any(_warnings(t) for t in trials) else ())
+    columns = _columns(trials)
     header = list(columns) + [f"param_{n}" for n in names]
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -125,6 +138,8 @@ def cmd_trials(args):
         fields["error"] = _first_line(fields["error"])
         if fields["duration"] is not None:
             fields["duration"] = f"{fields['duration']:.3f}"
+        for key in STEP_COLUMNS:
+            fields[key] = step_text(fields[key])
         caught = _warnings(trial)
         fields["warnings"] = (caught[0] + (f" (+{len(caught) - 1} more)" if len(caught) > 1 else "")) if caught else None
         rows.append([_cell(fields[c]) for c in columns]
@@ -181,6 +196,15 @@ def _studies(opened):
     return opened.call("studies")
 
 
+def _trial_rows(opened, study):
+    """The study's trial rows, a trial left running by a process that is gone read as interrupted."""
+    rows = opened.call("trial_rows", study)
+    for row in rows:
+        if left_over(row):
+            row.update(state="failed", error=INTERRUPTED)
+    return rows
+
+
 def _pick_study(studies, name, path):
     names = [s["name"] for s in studies]
     if name is not None:
@@ -199,7 +223,8 @@ def _pick_study(studies, name, path):
 def _study_row(study, trials):
     direction = study.get("direction") or "minimize"
     counts = {state: sum(t["state"] == state for t in trials) for state in STATES}
-    values = [t["value"] for t in trials if t["state"] == "complete" and t["value"] is not None]
+    candidates = best_candidates([types.SimpleNamespace(**t) for t in trials if t["value"] is not None])
+    values = [t.value for t in candidates]  # the complete trials' (or, if none, the furthest pruned ones')
     best = (max if direction == "maximize" else min)(values) if values else None
     return {"name": study["name"], "strategy": study["strategy"], "direction": direction,
             "trials": len(trials), **counts, "best": best, "created": _iso(study["created"])}
@@ -217,9 +242,18 @@ def _warnings(trial):
     return [str(w) for w in caught] if isinstance(caught, list) else []
 
 
+def _columns(trials):
+    """The table's and CSV's columns: the fixed ones, ``step`` and ``max_step`` after ``value`` when a
+    trial has one, ``warnings`` when a trial kept any."""
+    capped = any(t.get("max_step") is not None for t in trials)
+    steps = ("step",) * (capped or any(t.get("step") is not None for t in trials)) + ("max_step",) * capped
+    columns = TRIAL_COLUMNS[:3] + steps + TRIAL_COLUMNS[3:]
+    return columns + (("warnings",) if any(_warnings(t) for t in trials) else ())
+
+
 def _trial_fields(trial):
     return {"number": trial["number"], "state": trial["state"], "value": trial["value"],
-            "duration": trial.get("duration"), "started": _iso(trial.get("started")),
+            "step": trial.get("step"), "max_step": trial.get("max_step"), "duration": trial.get("duration"), "started": _iso(trial.get("started")),
             "seed": trial.get("seed"), "error": trial.get("error")}
 
 

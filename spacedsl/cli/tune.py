@@ -44,6 +44,19 @@ arguments and seed give the same result as the Python call. Decisions:
   best score so far, elapsed and estimated remaining time), one plain line a
   trial otherwise, nothing with ``--quiet``. The result goes to stdout: a
   table, or one JSON object with ``--json``.
+* Stopping early: ``--prune median`` (or ``percentile:P``) stops trials whose
+  intermediate scores (the evaluator's, after each fold or at each budget of
+  ``--resource``) fall behind the others' at the same step; ``--resource NAME``
+  (``n_samples`` or an estimator parameter such as ``max_iter``) with
+  ``--min-resource``, ``--max-resource`` and ``--factor`` are the evaluator's
+  options, which ``search`` hands on to a budgeted strategy (``sha``,
+  ``hyperband``, ``asha``) unless ``--strategy-option`` sets them.
+  Stopped trials are ``pruned``: the progress line, the summary and ``--json``
+  count them apart, and they count toward ``--trials`` (a resumed study never
+  runs them again). ``--strategy-option KEY=VALUE`` (repeatable; the value read
+  as JSON when it parses, else as text) passes any other option, e.g.
+  ``--strategy-option sampler=gp-ei``; an option the strategy does not take is
+  refused before anything runs.
 * Warnings a trial raises (scikit-learn's ``ConvergenceWarning``...) are kept
   with the trial (``spacedsl trials`` shows them) instead of being printed;
   without ``--quiet`` one line at the end says how many there were.
@@ -52,6 +65,7 @@ arguments and seed give the same result as the Python call. Decisions:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -67,7 +81,7 @@ from ..running.objects import DEFAULT_ALLOW, ImportRule, resolve
 from ..space import load, parse
 from ..storage import StoreError, open_storage, open_study
 from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
-                      seconds, value_text)
+                      seconds, step_text, value_text)
 from .data import BUILTIN_DATASETS, load_data, refuse_missing
 from .datacheck import check_data
 from .estimators import load_estimator
@@ -94,6 +108,46 @@ def _test_size(text):
     return value or None
 
 
+def _prune(text):
+    """``median`` or ``percentile:P`` (P in 0..100), as ``prune=`` takes it."""
+    name, colon, arg = text.strip().partition(":")
+    if name.lower() == "median" and not colon:
+        return "median"
+    if name.lower() == "percentile" and colon:
+        try:
+            value = float(arg)
+        except ValueError:
+            value = None
+        if value is not None and 0 <= value <= 100:
+            return f"percentile:{arg.strip()}"
+        raise argparse.ArgumentTypeError(f"the percentile must be a number in 0..100, e.g. percentile:25; got {text!r}")
+    raise argparse.ArgumentTypeError(f"expected median or percentile:P (P in 0..100), got {text!r}")
+
+
+def _factor(text):
+    """A number greater than 1 (a whole one as an int)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number greater than 1, got {text!r}") from None
+    if not 1 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be greater than 1 (each budget is F times the one before), got {text}")
+    return int(value) if value.is_integer() else value
+
+
+def _option(text):
+    """``KEY=VALUE``: the value as JSON when it parses (``3``, ``true``, ``[1, 2]``), else as text."""
+    key, equals, raw = text.partition("=")
+    key = key.strip()
+    if not equals or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. sampler=gp-ei), got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
 def add_parser(subparsers):
     """Register ``tune`` on an argparse subparsers object; the parsed arguments' ``func`` runs it."""
     p = subparsers.add_parser(
@@ -118,7 +172,26 @@ def add_parser(subparsers):
                    help="a scikit-learn scorer name, e.g. accuracy, f1_macro, neg_mean_squared_error "
                         "(default: the estimator's score: accuracy or R²)")
     p.add_argument("--strategy", default="gp-ei", metavar="S", help="search strategy (default: gp-ei)")
+    p.add_argument("--strategy-option", action="append", type=_option, default=[], metavar="KEY=VALUE",
+                   help="an option of the strategy, e.g. sampler=gp-ei for asha or hyperband; the value is read "
+                        "as JSON when it parses, else as text (repeatable)")
     p.add_argument("--evaluator", default="kfold", metavar="E", help="evaluator (default: kfold)")
+    p.add_argument("--prune", type=_prune, metavar="median|percentile:P",
+                   help="stop a trial whose intermediate score (after each fold, or at each budget of --resource) "
+                        "is worse than the median (or the P-th percentile of losses) of the other trials' at the "
+                        "same step; stopped trials are pruned")
+    p.add_argument("--resource", metavar="NAME",
+                   help="what grows between intermediate scores: n_samples (training on growing subsets) or an "
+                        "estimator parameter such as max_iter or n_estimators (continued with warm_start where the "
+                        "estimator has it)")
+    p.add_argument("--min-resource", type=positive_int, metavar="N",
+                   help="the smallest budget of --resource (default: the evaluator's)")
+    p.add_argument("--max-resource", type=positive_int, metavar="N",
+                   help="the largest budget of --resource (default: the estimator's own value, or every "
+                        "training sample for n_samples)")
+    p.add_argument("--factor", type=_factor, metavar="F",
+                   help="each budget is F times the one before; the halving rate of sha, hyperband and asha "
+                        "(default: 3)")
     p.add_argument("--trials", type=positive_int, default=50, metavar="N",
                    help="number of configurations to try (default: 50)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
@@ -184,16 +257,19 @@ def _tune(args):
     except ValueError as exc:
         raise InputError(f"{args.file}: {exc}") from None
     _seed_random_states(estimator, resolved, space, args.seed)
-    plugins.strategy(args.strategy)
+    args.strategy_options = _strategy_options(args, plugins.strategy(args.strategy), space)
+    args.evaluator_options = _evaluator_options(args, plugins.evaluator(args.evaluator))
     with open_storage(args.storage) as store:  # one store for the early study check and the search
         return _run(args, space, estimator, store, resolved)
 
 
 def _run(args, space, estimator, store, resolved):
-    earlier = 0
+    earlier = pruned = 0
+    best = None
     if store is not None:  # before any data is loaded: a study of another space or strategy is refused at once
-        earlier = sum(t.finished for t in open_study(store, _study_name(args), space, args.strategy,
-                                                     new_study=args.new_study, maximize=True))
+        kept = open_study(store, _study_name(args), space, args.strategy, new_study=args.new_study, maximize=True)
+        earlier, pruned = sum(t.finished for t in kept), sum(t.state == "pruned" for t in kept)
+        best = max((t.value for t in kept if t.state == "complete" and t.value is not None), default=None)
     X, y, target = load_data(args.data, args.target)
     refuse_missing(X, args.data, target, estimator)
     check_data(X, y, source=args.data, target=target, test_size=args.test_size, evaluator=args.evaluator,
@@ -205,9 +281,10 @@ def _run(args, space, estimator, store, resolved):
     plugins.evaluator(args.evaluator)
 
     if earlier and not args.quiet:
-        print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there",
+        stopped = f" ({pruned} pruned)" if pruned else ""
+        print(f"resuming study {_study_name(args)!r} in {args.storage}: {earlier} trials already there{stopped}",
               file=sys.stderr)
-    progress = None if args.quiet else Progress(args.trials, sys.stderr, done=earlier)
+    progress = None if args.quiet else Progress(args.trials, sys.stderr, done=earlier, pruned=pruned, best=best)
     started = time.perf_counter()
     client = _dask_client(args.scheduler)
     try:
@@ -215,7 +292,9 @@ def _run(args, space, estimator, store, resolved):
                         n_trials=args.trials, scoring=args.scoring, test_size=args.test_size, seed=args.seed,
                         n_jobs=args.jobs, storage=store, study=_study_name(args),
                         executor=client, timeout=args.timeout, trial_timeout=args.trial_timeout,
-                        callback=progress, objects=resolved, collect_warnings=True)
+                        callback=progress, objects=resolved, collect_warnings=True, prune=args.prune,
+                        strategy_options=args.strategy_options or None,
+                        evaluator_options=args.evaluator_options or None)
     except (ValueError, NotImplementedError) as exc:  # options, data and split problems
         if progress:
             progress.close()
@@ -237,6 +316,7 @@ def _run(args, space, estimator, store, resolved):
     if result.warnings and not args.quiet:
         _say_warnings(result, args)
     seconds = time.perf_counter() - started
+    best = result.best_trial
     summary = {
         "best_params": result.best_params,
         "best_score": result.best_score,
@@ -249,9 +329,15 @@ def _run(args, space, estimator, store, resolved):
         "evaluator": args.evaluator,
         "seed": args.seed,
         "test_size": args.test_size,
+        "prune": args.prune,
+        "resource": args.resource,
         "n_trials": sum(t.finished for t in result.trials),  # what --trials counts
-        "n_failed": sum(t.finished and t.state != "complete" for t in result.trials),
+        "n_complete": sum(t.state == "complete" for t in result.trials),
+        "n_pruned": sum(t.state == "pruned" for t in result.trials),  # stopped early: counted, never re-run
+        "n_failed": sum(t.finished and t.state == "failed" for t in result.trials),
         "n_interrupted": sum(t.interrupted for t in result.trials),  # cut short, run again
+        "best_trial": None if best is None else {"number": best.number, "state": best.state, "step": best.step,
+                                                 "max_step": best.max_step},
         "seconds": round(seconds, 3),
         "storage": args.storage,
         "study": _study_name(args) if args.storage is not None else None,
@@ -260,7 +346,48 @@ def _run(args, space, estimator, store, resolved):
         print(json.dumps(summary, default=json_default))
     else:
         print_table(summary)
-    return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file)
+    return report_cli.write_tune_report(args.report, result, space, args.strategy, args.file, store=store,
+                                        study=_study_name(args) if store is not None else None)
+
+
+def _strategy_options(args, factory, space):
+    """``--strategy-option`` pairs; an option the factory does not take is an `InputError` before
+    anything runs. (A budgeted strategy's resource range comes from the evaluator: ``search`` fills
+    what these options do not give from ``--resource`` and its range.)"""
+    options = dict(args.strategy_option)
+    _check_options(factory, options, "--strategy-option", f"the strategy {args.strategy!r}", space, seed=args.seed)
+    return options
+
+
+def _evaluator_options(args, factory):
+    """``--resource`` and its range, as the evaluator's options (the evaluator checks their values:
+    a bad one is its ValueError, one line and status 2)."""
+    options = {"resource": args.resource, "min_resource": args.min_resource, "max_resource": args.max_resource,
+               "factor": args.factor}
+    options = {k: v for k, v in options.items() if v is not None}
+    flags = ", ".join("--" + k.replace("_", "-") for k in options)
+    if options and args.resource is None:
+        raise InputError(f"{flags} {'needs' if len(options) == 1 else 'need'} --resource NAME: n_samples or an "
+                         f"estimator parameter such as max_iter or n_estimators")
+    _check_options(factory, options, flags, f"the evaluator {args.evaluator!r}", seed=args.seed)
+    return options
+
+
+def _check_options(factory, options, flag, what, *args, seed):
+    """An `InputError` naming ``flag`` when ``factory`` does not take ``options``."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to check against: the factory will say
+        return
+    try:
+        signature.bind(*args, seed=seed, **options)
+    except TypeError:
+        takes = [n for n, p in signature.parameters.items()
+                 if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in ("space", "seed", "self")]
+        unknown = [k for k in options if k not in takes]
+        known = f"it takes {', '.join(takes)}" if takes else "it takes no option"
+        raise InputError(f"{flag}: {what} takes no option {', '.join(map(repr, unknown)) or '(those given)'} "
+                         f"({known})") from None
 
 
 def _seed_random_states(estimator, resolved, space, seed):
@@ -346,11 +473,16 @@ def print_table(summary, stream=None):
         held = summary["test_size"]
         held = f"{held:.0%} held out" if isinstance(held, float) else f"{held} samples held out"
         lines.append(f"{'test score'.ljust(label)}{summary['test_score']:.4f}  ({held})")
-    notes = [f"{summary['n_failed']} failed"] if summary["n_failed"] else []
+    if summary.get("best_trial") and summary["best_trial"]["state"] == "pruned":
+        lines.append(f"{'':{label}}(no trial ran to the end: the best of those that got furthest, "
+                     f"step {step_text(summary['best_trial']['step'])})")
+    notes = [f"{summary['n_pruned']} pruned"] if summary.get("n_pruned") else []
+    notes += [f"{summary['n_failed']} failed"] if summary["n_failed"] else []
     if summary.get("n_interrupted"):
         notes.append(f"{summary['n_interrupted']} more interrupted and run again")
     failed = f" ({', '.join(notes)})" if notes else ""
-    lines.append(f"{'trials'.ljust(label)}{summary['n_trials']}{failed}  ({summary['strategy']}, "
-                 f"seed {summary['seed']})")
+    how = summary["strategy"] + (f", prune {summary['prune']}" if summary.get("prune") else "") + (
+        f", resource {summary['resource']}" if summary.get("resource") else "")
+    lines.append(f"{'trials'.ljust(label)}{summary['n_trials']}{failed}  ({how}, seed {summary['seed']})")
     lines.append(f"{'time'.ljust(label)}{summary['seconds']:.1f} s")
     stream.write("\n".join(lines) + "\n")

@@ -2,6 +2,9 @@
 
 An evaluator is made by ``factory(seed=None, **options)`` and answers
 ``evaluate(estimator, params, X, y, scoring, groups=None) -> Evaluation``.
+With ``report=`` (``report(step, value) -> bool``, see `SplitEvaluator.evaluate_splits`) a split
+evaluator reports intermediate scores after each split, or at growing budgets of a resource
+(`spacedsl.evaluators.resource`), and stops when told.
 The built-in ones (``holdout``, ``kfold``) derive from `SplitEvaluator`: they
 only say how to split the data (``split``), and everything else — cloning,
 ``set_params``, fitting, scoring, timing, catching a failed fit — is here, so
@@ -25,12 +28,14 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import attrs
 import numpy as np
 
 from ..language.errors import did_you_mean
 from ..storage.trials import error_text
+from .resource import Resource, schedule, split_rows
 
 
 @attrs.frozen
@@ -43,6 +48,11 @@ class Evaluation:
         fit_times: Seconds spent fitting, per split.
         score_times: Seconds spent scoring, per split.
         error: ``"Type: message"`` of the first failure, else None.
+        step: How far it got when reporting: splits done, or the last budget of its resource
+            (None: it ran without ``report`` and no resource).
+        stopped: True when it ended before its full run (fewer splits, or a budget below
+            ``max_resource``): a report said stop, or ``report.max_step`` capped it. The scores
+            and times are then those of what ran.
     """
 
     score: float | None
@@ -50,6 +60,8 @@ class Evaluation:
     fit_times: tuple = attrs.field(converter=tuple, default=())
     score_times: tuple = attrs.field(converter=tuple, default=())
     error: str | None = None
+    step: float | None = None
+    stopped: bool = False
 
     @property
     def failed(self):
@@ -151,8 +163,8 @@ def fit_and_score(estimator, params, X, y, train, test, scorer):
     start = time.perf_counter()
     try:
         model = clone(estimator).set_params(**params)
-        X_train, y_train = _split(model, X, y, train)
-        X_test, y_test = _split(model, X, y, test, train)
+        X_train, y_train = split_rows(model, X, y, train)
+        X_test, y_test = split_rows(model, X, y, test, train)
         if y_train is None:
             model.fit(X_train)
         else:
@@ -181,13 +193,6 @@ def _as_score(value):
     return score
 
 
-def _split(estimator, X, y, indices, train_indices=None):
-    """Rows ``indices`` of X and y; pairwise (precomputed-kernel) estimators get the right columns too."""
-    from sklearn.utils.metaestimators import _safe_split
-
-    return _safe_split(estimator, X, y, indices, train_indices)
-
-
 def combine(folds):
     """An `Evaluation` from the `FoldResult` of each split; the first failure fails it."""
     folds = list(folds)
@@ -202,39 +207,136 @@ def combine(folds):
     return Evaluation(float(np.mean(scores)), scores, fit_times, score_times)
 
 
-def evaluate_on_splits(estimator, params, X, y, scorer, splits):
-    """Fit and score one configuration on every ``(train, test)`` split, one after the other."""
-    return combine(fit_and_score(estimator, params, X, y, train, test, scorer) for train, test in splits)
-
-
 class SplitEvaluator:
     """Base class of evaluators that are a fixed list of train/validation splits.
 
     Subclasses write ``split(estimator, X, y, groups=None) -> [(train, test)]``
     (index arrays); the splits are drawn from ``seed`` so the same seed gives the
     same splits, and every configuration of a search is scored on the same ones.
+    ``resource``, ``min_resource``, ``max_resource`` and ``factor`` choose what grows between
+    intermediate scores (see `spacedsl.evaluators.resource`); checked against the estimator
+    when the evaluator first meets it.
 
     Attributes:
         seed: The seed of every random choice the splits make (None: fresh randomness).
+        resource: ``"n_samples"``, an estimator parameter (``"max_iter"``...), or None: report per split.
+        min_resource, max_resource: The budgets' bounds (None: the defaults).
+        factor: How much each budget multiplies the one before (default 3).
     """
 
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, resource=None, min_resource=None, max_resource=None, factor=3):
         self.seed = seed
+        self._resource = Resource.from_options(resource, min_resource, max_resource, factor)
+        self.resource, self.min_resource, self.max_resource, self.factor = resource, min_resource, max_resource, factor
+        # the n_samples subsets must be the same for every configuration, also without a seed
+        self._subset_seed = (np.random.SeedSequence().entropy if seed is None else int(seed)) % 2 ** 63
 
     def split(self, estimator, X, y, groups=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def evaluate(self, estimator, params, X, y, scoring, groups=None):
+    def evaluate(self, estimator, params, X, y, scoring, groups=None, report=None):
         """Fit and score ``params`` on every split: an `Evaluation` (failed fits included, never raised)."""
         from sklearn.utils import indexable
 
         X, y, groups = indexable(X, y, groups)
         scorer = get_scorer(estimator, scoring)
-        return evaluate_on_splits(estimator, params, X, y, scorer, self.split(estimator, X, y, groups))
+        return self.evaluate_splits(estimator, params, X, y, scorer, self.split(estimator, X, y, groups), report)
+
+    def evaluate_splits(self, estimator, params, X, y, scorer, splits, report=None):
+        """Fit and score one configuration on the given ``(train, test)`` splits, reporting as it goes.
+
+        ``report(step, value) -> bool`` (or None) is called with the mean validation score so far:
+        without a resource after each split (step: splits done), with one at each budget (step:
+        the budget; value: the mean over the splits at that budget). A true answer stops it, and
+        so does reaching ``report.max_step`` when the report has one (None: run to the end). The
+        `Evaluation` is of what ran (``step``, ``stopped``); a failed fit or score ends it at once.
+        A report that nothing watches (``report.watched`` false: no pruner, no pruning strategy, no
+        ``max_step``) gets no intermediate budgets: only the top one is fitted, as without a report.
+        ValueError: the resource does not fit the estimator or the configuration.
+        """
+        max_step = getattr(report, "max_step", None)
+        if self._resource is None:
+            return _evaluate_splits(estimator, params, X, y, scorer, splits, report, max_step)
+        low, high, factor = self.resource_range(estimator, y, splits)
+        self.check_params(params)
+        stratified = self._stratified(estimator, y)
+        growers = [self._resource.grower(estimator, params, X, y, train, test, high, [self._subset_seed, i],
+                                         stratified) for i, (train, test) in enumerate(splits)]
+        watched = report is not None and getattr(report, "watched", True)
+        budgets = schedule(low, high, factor, max_step) if watched else [high]  # else no one can stop it
+        return _grow(growers, scorer, budgets, high, report)
+
+    def resource_range(self, estimator, y, splits):
+        """``(min_resource, max_resource, factor)`` resolved for this estimator and these splits, or None
+        without a resource (what `spacedsl.search` gives a budgeted strategy). ValueError: a bad resource."""
+        if self._resource is None:
+            return None
+        return self._resource.resolve(estimator, y, splits, self._stratified(estimator, y))
+
+    def refit_params(self, estimator):
+        """The parameters the final refit sets (``{"max_iter": max_resource}`` when that was given)."""
+        if self._resource is None:
+            return {}
+        self._resource.check_estimator(estimator)
+        return self._resource.refit_params(estimator)
+
+    def check_params(self, params):
+        """ValueError when ``params`` (a configuration, or a space's names) set the resource parameter."""
+        if self._resource is not None:
+            self._resource.check_params(params)
+
+    def _stratified(self, estimator, y):
+        stratify = getattr(self, "stratify", None)
+        return is_stratified(estimator, y) if stratify is None else bool(stratify and y is not None)
 
     def __repr__(self):
-        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({options})"
+
+
+def _evaluate_splits(estimator, params, X, y, scorer, splits, report, max_step):
+    """Split after split, reporting the running mean; stops when told, at ``max_step`` or at a failure."""
+    folds = []
+    for train, test in splits:
+        folds.append(fold := fit_and_score(estimator, params, X, y, train, test, scorer))
+        if fold.error is not None:
+            break
+        if report is not None:
+            stop = report(len(folds), float(np.mean([f.score for f in folds])))
+            if stop or (max_step is not None and len(folds) >= max_step):
+                break
+    evaluation = combine(folds)
+    stopped = not evaluation.failed and len(folds) < len(splits)
+    return attrs.evolve(evaluation, step=len(folds) if report is not None else None, stopped=stopped)
+
+
+def _grow(growers, scorer, budgets, max_resource, report):
+    """Every split's model advanced budget by budget; the `Evaluation` of the last budget reached."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    fit_times, score_times = [0.0] * len(growers), [0.0] * len(growers)
+    scores, reached = [], None
+    for budget in budgets:
+        scores = []
+        for i, grower in enumerate(growers):
+            start, fitted = time.perf_counter(), False
+            try:
+                with warnings.catch_warnings():
+                    if budget < max_resource:  # not converged at a low budget: expected, the fit goes on
+                        warnings.simplefilter("ignore", ConvergenceWarning)
+                    model, X_test, y_test = grower.grow(budget)
+                fit_times[i] += time.perf_counter() - start
+                start, fitted = time.perf_counter(), True
+                scores.append(_as_score(scorer(model, X_test, y_test)))
+                score_times[i] += time.perf_counter() - start
+            except Exception as exc:  # the search goes on; the trial keeps its error
+                (score_times if fitted else fit_times)[i] += time.perf_counter() - start
+                return Evaluation(None, (), fit_times, score_times, error_text(exc), step=budget)
+        reached = budget
+        if report is not None and report(budget, float(np.mean(scores))):
+            break
+    return Evaluation(float(np.mean(scores)), scores, fit_times, score_times, step=reached,
+                      stopped=reached < max_resource)
 
 
 def check_fraction(name, value):

@@ -73,12 +73,15 @@ def add_tune_option(parser):
                              "matplotlib: pip install 'spacedsl[plot]')")
 
 
-def write_tune_report(path, result, space, strategy, file):
-    """After a tune: write the report of ``result``; a failure is one line on stderr and status 2."""
+def write_tune_report(path, result, space, strategy, file, store=None, study=None):
+    """After a tune: write the report of ``result`` (with a ``store``: of its ``study``, every trial
+    and the intermediate reports it keeps, with the result's test score); a failure is one line on
+    stderr and status 2."""
     if path is None:
         return 0
+    source, where = (result, {}) if store is None else (store, {"study": study, "test_score": result.test_score})
     try:
-        write_report(result, path, space=space, strategy=strategy, title=f"spacedsl tune {file}")
+        write_report(source, path, space=space, strategy=strategy, title=f"spacedsl tune {file}", **where)
     except OSError as exc:
         print(f"{PROG}: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2

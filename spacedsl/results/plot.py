@@ -1,9 +1,14 @@
-"""Plots of a study (extra ``[plot]``: matplotlib): `history`, `slice`, `parallel`, `contour`, `importance`.
+"""Plots of a study (extra ``[plot]``: matplotlib): `history`, `intermediate`, `slice`, `parallel`,
+`contour`, `importance`.
 
 Each takes a `SearchResult` or `MinimizeResult`, a store path, or a `Store` with ``study=``;
 draws into ``ax=`` when given (else into a new figure) and returns the matplotlib ``Axes`` —
 `slice` of several parameters returns an array of them, one a parameter. ``space=`` tells a
 result's log scales and categories (a store knows its space).
+
+Pruned trials (stopped early) keep their last intermediate value: `history` marks them and
+`intermediate` draws each trial's reports, while `slice`, `parallel`, `contour` and `importance`
+use complete trials only (a pruned value is not comparable to a finished one).
 
 >>> from spacedsl import plot                       # doctest: +SKIP
 >>> ax = plot.history("runs.sqlite")                # doctest: +SKIP
@@ -21,7 +26,7 @@ from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING
 from .study import load, state_of
 from .surrogate import INACTIVE, Surrogate, columns_and_features
 
-__all__ = ["contour", "history", "importance", "parallel", "slice"]
+__all__ = ["contour", "history", "importance", "intermediate", "parallel", "slice"]
 
 MARKS = {  # how trials without a comparable value are marked in `history`
     PRUNED: ("v", "tab:orange", "pruned"),
@@ -102,6 +107,66 @@ def draw_history(data, ax):
     ax.set_ylabel(_value_label(data))
     ax.set_title("History")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, borderaxespad=0)
+    return ax
+
+
+# ----------------------------------------------------------- intermediate
+def intermediate(source, study=None, *, space=None, ax=None):
+    """Each trial's intermediate values (its ``report(step, value)`` calls) against the step, one line
+    a trial: complete trials in blue (the best in green), pruned ones in orange ending where they
+    were stopped (a mark). A store keeps the reports; a result does not (the plot then says so).
+    At most `MAX_LINES` lines (the best and a seeded sample of the rest); a log step axis when the
+    steps span a factor of 20 or more (a resource's growing budgets)."""
+    data = load(source, study, space)
+    return draw_intermediate(data, _axes(ax, figsize=(8, 4)))
+
+
+def draw_intermediate(data, ax):
+    shown = [i for i, t in enumerate(data.trials)
+             if i < len(data.reports) and data.reports[i] and t.state in (COMPLETE, PRUNED) and t.value is not None]
+    if not shown:
+        why = ("no trial reported intermediate values" if data.reports else
+               "no intermediate values: a result does not keep them (plot the store)")
+        return _empty(ax, why)
+    total = len(shown)
+    if total > MAX_LINES:
+        keep = _sample([data.trials[i] for i in shown], data, MAX_LINES)
+        shown = [shown[k] for k in keep]
+    best = data.best_trial()
+    from matplotlib.collections import LineCollection
+
+    steps = []
+    for state, color, name in ((COMPLETE, "tab:blue", "complete"), (PRUNED, "tab:orange", "pruned")):
+        idx = [i for i in shown if data.trials[i].state == state]
+        if not idx:
+            continue
+        lines = [np.asarray(data.reports[i], dtype=float) for i in idx]
+        steps.extend(line[:, 0] for line in lines)
+        thin = len(idx) > 200
+        ax.add_collection(LineCollection(lines, colors=color, linewidths=0.6 if thin else 1.0,
+                                         alpha=0.35 if thin else 0.6, label=f"{name} ({len(idx)})"))
+        if state == PRUNED:
+            ends = np.array([line[-1] for line in lines])
+            ax.scatter(ends[:, 0], ends[:, 1], marker="v", s=10 if thin else 18, color=color, zorder=3)
+    if best is not None and best.number in {data.trials[i].number for i in shown}:
+        line = np.asarray(data.reports[data.trials.index(best)], dtype=float)
+        ax.plot(line[:, 0], line[:, 1], color="tab:green", lw=2.0, zorder=4,
+                label=f"best, trial {best.number} ({best.value:.6g})")
+    every = np.concatenate(steps)
+    ax.autoscale_view()
+    if every.min() > 0 and every.max() / every.min() >= 20:
+        ax.set_xscale("log")
+        distinct = np.unique(every)
+        if len(distinct) <= 12:  # a resource's budgets: label them, not the powers of ten
+            from matplotlib.ticker import NullLocator
+
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticks(distinct, [_short(float(v)) for v in distinct])
+    ax.set_xlabel("step")
+    ax.set_ylabel(_value_label(data))
+    ax.set_title("Intermediate values")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, borderaxespad=0)
+    _shown(ax, len(shown), total)
     return ax
 
 

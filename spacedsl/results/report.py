@@ -4,7 +4,7 @@
 
 The page holds the summary (space text, strategy, direction, trials by state, time), the best
 configuration with its score and test score, parameter importance, the plots of
-`spacedsl.plot` as inline PNG images, and a table of every trial that sorts when a header is
+`spacedsl.plot` as inline PNG images (`intermediate` when trials reported intermediate values), and a table of every trial that sorts when a header is
 clicked and filters by state (click the counts) or by text. Everything is inside the one file
 (styles, the table's script and its data, the images as ``data:`` URIs): nothing is fetched, so
 it can be mailed, attached to a pull request or opened from a CI artefact offline.
@@ -13,7 +13,9 @@ Without matplotlib (the ``[plot]`` extra) the page is written all the same, with
 of the plots saying how to get them. Decisions: the images are PNG (a 10,000-trial scatter as SVG would weigh megabytes); the table
 shows `PAGE` rows at a time (a button shows more), its numbers to 6 significant digits; a study
 with too few complete trials for importance or a contour says so where they would be; `slice`
-shows at most `MAX_SLICES` parameters, the most important first.
+shows at most `MAX_SLICES` parameters, the most important first; the table has ``step`` and
+``max_step`` columns (where a trial got to, where a budgeted strategy stopped it) when a trial
+has one, as ``spacedsl trials`` does.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ import math
 import attrs
 
 from ..language.printer import dumps
-from ..storage.trials import COMPLETE
-from .plot import draw_contour, draw_history, draw_importance, draw_parallel, draw_slice, require_matplotlib
+from ..storage.trials import COMPLETE, PRUNED
+from .plot import (draw_contour, draw_history, draw_importance, draw_intermediate, draw_parallel, draw_slice,
+                   require_matplotlib)
 from .study import load, state_of
 from .surrogate import Surrogate, columns_and_features
 
@@ -139,7 +142,7 @@ def _summary(data):
     chips = "".join(
         f'<button type="button" class="chip state-{_e(s)}" data-state="{_e(s)}" '
         f'title="show only {_e(s)} trials in the table">{_e(s)} <b>{n}</b></button>'
-        for s, n in counts.items() if n or s in (COMPLETE, "failed"))
+        for s, n in counts.items() if n or s in (COMPLETE, "failed") or (s == PRUNED and any(data.reports)))
     rows = [("study", _e(data.name)), ("read from", _e(data.source)),
             ("strategy", _e(data.strategy or "not known")),
             ("direction", _e(data.direction) + (" (values are scores)" if data.maximize else " (values are losses)")),
@@ -164,10 +167,14 @@ def _best(data):
             "not known (a store does not keep it; <code>spacedsl tune --report</code> and "
             "<code>search(..., test_size=)</code> do)")
     params = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_fmt(v))}</td></tr>" for k, v in best.params.items())
+    note = ""
+    if best.state == PRUNED:
+        note = ("<tr><th>note</th><td>no trial ran to the end: the best of those that got furthest "
+                 f"(pruned at step {_e(_fmt(best.step))})</td></tr>")
     return (f"<section id=best><h2>Best configuration</h2><table class=kv>"
             f"<tr><th>trial</th><td>{best.number}</td></tr>"
             f"<tr><th>{word}</th><td class=big>{best.value:.6g}</td></tr>"
-            f"<tr><th>test score</th><td>{test}</td></tr></table>"
+            f"<tr><th>test score</th><td>{test}</td></tr>{note}</table>"
             f"<table class=kv>{params}</table></section>")
 
 
@@ -217,6 +224,10 @@ def _plots(data, design, model, shares, why):
     fig = _figure(10.5, 3.6, right=2.0)
     draw_history(data, fig.add_subplot())
     out.append(_img(_png(fig), "history"))
+    if any(data.reports):
+        fig = _figure(10.5, 3.6, right=2.4)
+        draw_intermediate(data, fig.add_subplot())
+        out.append(_img(_png(fig), "intermediate values"))
     if design is not None:
         columns = list(design[0])
         if shares is not None:
@@ -274,17 +285,24 @@ def _first_line(text):
 
 def _table(data):
     names = list(data.param_names())
-    columns = ["number", "state", "value", "duration", *names, "error"]
+    capped = any(t.max_step is not None for t in data.trials)
+    steps = ["step"] * (capped or any(t.step is not None for t in data.trials)) + ["max_step"] * capped
+    columns = ["number", "state", "value", *steps, "duration", *names, "error"]
+    first = 4 + len(steps)  # where the parameters start
     rows = []
     for t in data.trials:
         value = None if t.value is None else _cell(t.value)
         duration = None if t.duration is None else round(t.duration, 4)
-        rows.append([t.number, state_of(t), value, duration,
+        reached = [None if getattr(t, k) is None else _cell(getattr(t, k)) for k in steps]
+        rows.append([t.number, state_of(t), value, *reached, duration,
                      *[_cell(t.params[n]) if n in t.params else None for n in names], _first_line(t.error)])
-    numeric = ["number", "value", "duration"] + [
-        n for i, n in enumerate(names) if all(isinstance(r[4 + i], (int, float)) for r in rows if r[4 + i] is not None)]
+    numeric = ["number", "value", *steps, "duration"] + [
+        n for i, n in enumerate(names)
+        if all(isinstance(r[first + i], (int, float)) for r in rows if r[first + i] is not None)]
+    best = data.best_trial()
     payload = json.dumps({"columns": columns, "numeric": numeric, "rows": rows, "page": PAGE,
-                          "maximize": data.maximize}, separators=(",", ":"), allow_nan=False)
+                          "maximize": data.maximize, "best": None if best is None else best.number},
+                         separators=(",", ":"), allow_nan=False)
     payload = payload.replace("</", "<\\/")
     head = "".join(f'<th data-col="{i}" title="sort by {_e(c)}" tabindex=0>{_e(c)}</th>'
                    for i, c in enumerate(columns))
@@ -350,14 +368,9 @@ _SCRIPT = r"""
   var heads = table.tHead.rows[0].cells;
   var numeric = {};
   data.columns.forEach(function (c, i) { numeric[i] = data.numeric.indexOf(c) >= 0; });
-  var valueCol = data.columns.indexOf("value");
   var view = {col: 0, dir: 1, states: {}, text: "", limit: data.page};
-  var best = null;
-  var maximize = data.maximize;
-  data.rows.forEach(function (r) {
-    if (r[1] === "complete" && r[valueCol] !== null &&
-        (best === null || (maximize ? r[valueCol] > best[valueCol] : r[valueCol] < best[valueCol]))) { best = r; }
-  });
+  var best = null;  // the best configuration's row (a pruned one when no trial completed)
+  data.rows.forEach(function (r) { if (r[0] === data.best) { best = r; } });
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   }

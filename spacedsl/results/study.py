@@ -9,11 +9,17 @@
 
 A store knows its study's space, strategy and direction and when each trial started and ended; a
 result knows none of that (pass ``space=`` so that log scales, categories and conditions are
-read from the space, not guessed from the values).
+read from the space, not guessed from the values). A store also keeps each trial's intermediate
+reports (``report(step, value)``: `StudyData.reports`), which `spacedsl.plot.intermediate` draws.
+
+Pruned trials (stopped early) keep their last reported value: `history` marks them and
+`intermediate` draws how they got there, while importance, `slice`, `parallel` and `contour` use
+complete trials only (a pruned trial's value is not comparable to a finished one's).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 
@@ -21,8 +27,8 @@ import attrs
 
 from ..language.errors import did_you_mean
 from ..space import Space, as_space
-from ..storage.sqlite import Store
-from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial
+from ..storage.sqlite import Store, left_over
+from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial, best_candidates
 
 STATES = (COMPLETE, PRUNED, FAILED, INTERRUPTED, RUNNING)  # the order counts and legends use
 
@@ -48,6 +54,8 @@ class StudyData:
         finished: Per trial, when it ended, or None.
         elapsed: Wall-clock seconds of the study, or None.
         source: What it was read from (a path, or the result's type name).
+        reports: Per trial (in the order of ``trials``), its intermediate reports as
+            ``((step, value), ...)``; empty when it reported nothing or they are not known.
     """
 
     name: str
@@ -60,6 +68,7 @@ class StudyData:
     finished: tuple = attrs.field(default=(), converter=tuple)
     elapsed: float | None = None
     source: str = ""
+    reports: tuple = attrs.field(default=(), converter=tuple)
 
     @property
     def maximize(self):
@@ -70,8 +79,10 @@ class StudyData:
         return [t for t in self.trials if t.state == COMPLETE and t.value is not None and math.isfinite(t.value)]
 
     def best_trial(self):
-        """The complete trial with the best value (the first of equals), or None."""
-        done = self.complete()
+        """The complete trial with the best value (the first of equals); when none completed, the
+        best of the pruned trials that got furthest (as `search` picks it); or None."""
+        done = self.complete() or best_candidates([t for t in self.trials if t.value is not None
+                                                   and math.isfinite(t.value)])
         if not done:
             return None
         return (max if self.maximize else min)(done, key=lambda t: t.value)
@@ -146,8 +157,11 @@ def _from_store(store, study, path):
         raise ValueError(f"no study {study!r} in {path} ({known}){did_you_mean(study, names)}")
     row = studies[names.index(study)]
     rows = store.trial_rows(study)
-    trials = [Trial(r["number"], r["params"], r["value"], r["state"], r["error"], r["duration"] or 0.0)
-              for r in rows]
+    for r in rows:
+        if left_over(r):  # running in a process that is gone: as opening the study will record it
+            r.update(state=FAILED, error=INTERRUPTED)
+    trials = [Trial(r["number"], r["params"], r["value"], r["state"], r["error"], r["duration"] or 0.0,
+                    r.get("step"), r.get("max_step")) for r in rows]
     started = [r.get("started") for r in rows]
     finished = [r.get("finished") for r in rows]
     times = [t for t in started + finished if t is not None]
@@ -157,4 +171,22 @@ def _from_store(store, study, path):
         space = None
     return StudyData(name=study, trials=trials, direction=row.get("direction") or "minimize", space=space,
                      strategy=row["strategy"], started=started, finished=finished,
-                     elapsed=(max(times) - min(times)) if times else None, source=os.fspath(path))
+                     elapsed=(max(times) - min(times)) if times else None, source=os.fspath(path),
+                     reports=[_reports(r.get("info")) for r in rows])
+
+
+def _reports(info):
+    """The ``((step, value), ...)`` a trial's stored info keeps (``info["reports"]``); () if none or odd."""
+    try:
+        info = json.loads(info) if isinstance(info, str) else info
+    except ValueError:
+        return ()
+    reports = info.get("reports") if isinstance(info, dict) else None
+    if not isinstance(reports, list):
+        return ()
+    out = []
+    for pair in reports:
+        if (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in pair)):
+            out.append((float(pair[0]), float(pair[1])))
+    return tuple(out)

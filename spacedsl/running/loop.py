@@ -26,6 +26,15 @@ complete.
 With a store, each trial is recorded when it starts and when it ends. Ctrl-C (and anything else
 that stops the loop) records the trials still running as failed ``"interrupted"`` before it
 propagates; a resumed search offers those configurations again.
+
+Stopping early: a trial's ``report(step, value)`` (`spacedsl.running.reports`) reaches the loop's
+``decide`` while the trial runs; the trial stops (``report`` answers True) when the step reaches
+its ``max_step`` (a budgeted strategy's `spacedsl.strategies.Suggestion`), or when the strategy's
+``prune(number, step, loss)`` or the pruner's says so. Every report is answered from the loop's
+thread, so strategies and the store see one caller. A stopped trial ends ``pruned`` with its last
+reported value and step, whatever it returns or raises afterwards; it counts toward ``n_trials``,
+is told to the strategy with that value, is kept with its reports (``info["reports"]``), and is
+never run again (a resumed study replays the stored reports to the strategy and the pruner).
 """
 
 from __future__ import annotations
@@ -42,8 +51,10 @@ import attrs
 
 from .. import plugins
 from ..storage import open_storage, open_study
-from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, TAKEN, Trial
-from ..strategies.base import capability, config_key
+from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, TAKEN, Trial
+from ..strategies.base import Suggestion, capability, config_key, max_step_of
+from ..strategies.pruning import make_pruner
+from .reports import ReportHub, Reporter
 from .workers import Outcome, Workers, error_text, timeout_text
 
 MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
@@ -54,13 +65,14 @@ POLL = 1.0       # seconds between checks of the trial timeouts while waiting fo
 # ------------------------------------------------------------------ a study
 def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, storage=None, study=None,
               new_study=False, maximize=False, n_jobs=1, executor=None, batch_size=None, timeout=None,
-              trial_timeout=None, callback=None):
+              trial_timeout=None, callback=None, pruner=None):
     """What `minimize` and `search` share: open the store and the study (see `spacedsl.storage`),
     make the strategy (seeded afresh when resuming, see `resumed_seed`), and run the trials."""
 
     timeout = positive_number("timeout", timeout)
     trial_timeout = positive_number("trial_timeout", trial_timeout)
     batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
+    pruner = make_pruner(pruner)  # None, "median", "percentile:25" or an object with prune()
     factory = plugins.strategy(strategy)
     workers = Workers(n_jobs, executor)
     with open_storage(storage) as store:
@@ -72,7 +84,8 @@ def run_study(strategy, space, task, n_trials, *, seed, strategy_options=None, s
         return run_trials(proposer, task, n_trials, workers=workers, maximize=maximize,
                           ask_size=batch_size_for(proposer, n_trials), batch_size=batch_size,
                           store=store, study=study, seed=seed, timeout=timeout, trial_timeout=trial_timeout,
-                          max_skips=math.inf if capability(factory, "keeps_order") else MAX_SKIPS, callback=callback)
+                          max_skips=math.inf if capability(factory, "keeps_order") else MAX_SKIPS, callback=callback,
+                          pruner=pruner)
 
 
 def resumed_seed(seed, factory, earlier):
@@ -136,7 +149,7 @@ class Run:
 
 def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1, batch_size=None,
                store=None, study=None, seed=None, max_skips=MAX_SKIPS, timeout=None, trial_timeout=None,
-               callback=None):
+               callback=None, pruner=None):
     """Run trials until ``n_trials`` have finished (counting a resumed study's), the strategy has
     nothing left, or ``timeout`` seconds have passed.
 
@@ -146,10 +159,12 @@ def run_trials(proposer, task, n_trials, *, workers, maximize=False, ask_size=1,
     ``callback(trial)`` is called as each trial finishes. With a store, a proposal that repeats a
     configuration already complete in the study is skipped, up to ``max_skips`` in a row (then it
     is run anyway, so a strategy that only repeats itself still ends; a grid passes infinity).
+    ``pruner`` (an object with ``prune(number, step, loss) -> bool``, or None) may stop any trial
+    at its intermediate reports, as the strategy's own ``prune`` may (see the module doc).
     """
     loop = TrialLoop(proposer, task, n_trials, workers=workers, maximize=maximize, ask_size=ask_size,
                      batch_size=batch_size, store=store, study=study, seed=seed, max_skips=max_skips,
-                     timeout=timeout, trial_timeout=trial_timeout, callback=callback)
+                     timeout=timeout, trial_timeout=trial_timeout, callback=callback, pruner=pruner)
     return loop.run()
 
 
@@ -160,21 +175,31 @@ class TrialLoop:
         trials: Every trial so far (a resumed study's first), in the order they ended.
         infos: The `Outcome.info` of each trial, by number.
         queue: Configurations to run before asking the strategy again (interrupted ones first).
-        done: Keys of the configurations complete in the study (with a store): repeats are skipped.
+        done: The losses of the configurations complete or pruned in the study (with a store), by key:
+            a repeat is skipped and told that loss.
         flying: ``{future: (number, config, started)}`` of the trials running.
         retried: Keys of configurations whose worker died once: they run again, alone (``solo``).
         untold: Lock-step only: the batch's ``(number, config, loss)``, told in trial order once it is back.
+        reports: ``{number: [[step, value], ...]}`` of the trials running.
+        stopped: ``{number: (step, value)}``: the running trials told to stop, and where.
+        judges: What decides at a report: the strategy (if it has ``prune``) and the pruner.
+        on_start: The strategy's optional ``started(number, config)``, called as each trial starts.
     """
 
     def __init__(self, proposer, task, n_trials, *, workers, maximize, ask_size, batch_size, store, study,
-                 seed, max_skips, timeout, trial_timeout, callback):
+                 seed, max_skips, timeout, trial_timeout, callback, pruner=None):
         self.proposer, self.task, self.n_trials, self.workers = proposer, task, n_trials, workers
         self.maximize, self.ask_size, self.batch_size, self.max_skips = maximize, ask_size, batch_size, max_skips
         self.store, self.study, self.seed, self.callback = store, study, seed, callback
         self.trial_timeout = trial_timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.trials, self.infos, self.queue, self.done = [], {}, collections.deque(), set()
+        self.trials, self.infos, self.queue, self.done = [], {}, collections.deque(), {}
         self.flying, self.retried, self.untold = {}, set(), []
+        self.reports, self.stopped, self.max_steps, self.hub = {}, {}, {}, None
+        self.judges = [j for j in (proposer, pruner) if callable(getattr(j, "prune", None))]
+        self.on_start = getattr(proposer, "started", None)
+        if pruner is not None and pruner not in self.judges:
+            raise TypeError(f"a pruner needs a prune(number, step, loss) method; got {type(pruner).__name__}")
         self.exhausted = self.abandoned = self.solo = self.full = False
         self.skips = 0
         self._resume()
@@ -189,7 +214,9 @@ class TrialLoop:
                 if not self.flying:
                     break
                 limit = self._limit()
-                for future in sorted(self._wait(limit), key=lambda f: self.flying[f][0]):
+                ready = self._wait(limit)
+                self._answer_reports()
+                for future in sorted(ready, key=lambda f: self.flying[f][0]):
                     self._collect(future)
                 if limit:
                     self._abandon_late(limit)
@@ -197,6 +224,9 @@ class TrialLoop:
             _interrupt(self.store, self.study, self.flying)
             self.workers.close(wait=False)
             raise
+        finally:
+            if self.hub is not None:
+                self.hub.close()
         self.workers.close(wait=not self.abandoned)
         self.trials.sort(key=lambda t: t.number)
         return Run(self.trials, self.infos)
@@ -211,10 +241,15 @@ class TrialLoop:
             self.infos[trial.number] = info
         self.queue.extend(_offer_again(self.trials))
         for t in self.trials:
-            if t.state == COMPLETE:
-                self.done.add(config_key(t.params))
+            if t.state in (COMPLETE, PRUNED):
+                self.done[_key(t.params, t.max_step)] = _loss(t.value, self.maximize)
             if t.finished:
-                self.proposer.tell(t.params, _loss(t.value, self.maximize))
+                if self.on_start is not None:
+                    self.on_start(t.number, Suggestion(t.params, t.max_step))
+                for step, value in (self.infos.get(t.number) or {}).get("reports", ()):
+                    for judge in self.judges:  # what they would have seen; the answers are history
+                        judge.prune(t.number, step, _loss(value, self.maximize))
+                self.proposer.tell(Suggestion(t.params, t.max_step), _loss(t.value, self.maximize))
 
     def _start_trials(self):
         """Give every free worker a trial, within the budget and before the deadline."""
@@ -225,9 +260,10 @@ class TrialLoop:
             config = self._next_config()
             if config is None:
                 break
-            key = config_key(config)
+            key = _key(config, max_step_of(config))
             if key in self.done and self.skips < self.max_skips:
                 self.skips += 1
+                self.proposer.tell(config, self.done[key])  # every configuration asked is told
                 continue
             if key in self.retried:
                 if self.flying:
@@ -253,23 +289,60 @@ class TrialLoop:
             self.untold.clear()
             want = self.batch_size or self.ask_size
             configs = self.proposer.ask(max(1, min(want, self.n_trials - self.finished - len(self.flying))))
-            if not configs:
+            if not configs and not self.flying:  # (with trials running: "nothing now", ask again later)
                 self.exhausted = True
-            self.queue.extend(dict(c) for c in configs)
+            self.queue.extend(_copy(c) for c in configs)
         return self.queue.popleft() if self.queue else None
 
     def _start(self, config, unique=False):
         """Start a trial: its number, or `FULL` / `TAKEN` from the store (nothing started)."""
+        max_step = max_step_of(config)
         if self.store is not None:  # the budget is the study's, shared with every process running it
-            number = self.store.start_trial(self.study, config, self.seed, budget=self.n_trials, unique=unique)
+            number = self.store.start_trial(self.study, config, self.seed, budget=self.n_trials, unique=unique,
+                                            max_step=max_step)
             if number in (FULL, TAKEN):
                 return number
         else:
             number, self.local_number = self.local_number, self.local_number + 1
+        self.max_steps[number], self.reports[number] = max_step, []
+        if self.on_start is not None:
+            self.on_start(number, config)
+        watched = bool(self.judges) or max_step is not None
+        if self.workers.inline:
+            report = Reporter(number, max_step, decide=self.decide, watched=watched)
+        else:
+            if self.hub is None:
+                self.hub = ReportHub(self.workers.dask_client)
+            report = self.hub.reporter(number, max_step, watched)
         started = time.monotonic()
-        future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study)
+        future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study, report)
         self.flying[future] = (number, config, started)
         return number
+
+    # ------------------------------------------------------------ reports
+    def decide(self, number, step, value):
+        """A running trial reported ``value`` at ``step``: whether it should stop now."""
+        if number in self.stopped or number not in self.reports:
+            return True  # told to stop already (or no longer running)
+        self.reports[number].append([step, value])
+        max_step = self.max_steps.get(number)
+        loss = _loss(value, self.maximize)
+        stop = max_step is not None and step >= max_step
+        for judge in self.judges:  # each sees every report, so their records stay whole
+            stop = bool(judge.prune(number, step, loss)) or stop
+        if stop:
+            self.stopped[number] = (step, value)
+        return stop
+
+    def _answer_reports(self):
+        if self.hub is None:
+            return
+        for number, step, value, answer in self.hub.take():
+            try:
+                answer(self.decide(number, step, value))
+            except BaseException:
+                answer(True)
+                raise
 
     # ------------------------------------------------------------ waiting
     def _limit(self):
@@ -284,8 +357,9 @@ class TrialLoop:
         if limit:
             first = min(started for _, _, started in self.flying.values())
             timeout = max(0.01, min(POLL, first + limit - time.monotonic()))
-        ready, _ = cf.wait(list(self.flying), timeout=timeout, return_when=cf.FIRST_COMPLETED)
-        return ready
+        wake = [] if self.hub is None else [self.hub.wake]
+        ready, _ = cf.wait(list(self.flying) + wake, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return [f for f in ready if f in self.flying]
 
     def _collect(self, future):
         number, config, _started = self.flying[future]
@@ -294,7 +368,7 @@ class TrialLoop:
             outcome = future.result()
         except cf.BrokenExecutor as exc:  # a worker died, and every trial the pool ran with it
             del self.flying[future]
-            key = config_key(config)
+            key = _key(config, max_step_of(config))
             if key not in self.retried:  # once more: it may not be the one that killed it
                 self.retried.add(key)
                 self._interrupted(number, config)
@@ -320,19 +394,30 @@ class TrialLoop:
     # ------------------------------------------------------------ recording
     def _interrupted(self, number, config):
         """A trial cut short, to run again: kept as failed "interrupted", not counted, not told."""
+        self.reports.pop(number, None)
+        self.stopped.pop(number, None)
         if self.store is not None:
             self.store.finish_trial(self.study, number, None, FAILED, INTERRUPTED)
-        self.trials.append(Trial(number, dict(config), None, FAILED, INTERRUPTED))
+        self.trials.append(Trial(number, dict(config), None, FAILED, INTERRUPTED, max_step=max_step_of(config)))
 
     def _record(self, number, config, outcome):
+        reports, stopped = self.reports.pop(number, []), self.stopped.pop(number, None)
         ok = outcome.value is not None and math.isfinite(outcome.value)
-        trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
-                      None if ok else (outcome.error or f"ValueError: the result was {outcome.value!r}"),
-                      outcome.duration)
+        step = reports[-1][0] if reports else None
+        if stopped is not None:  # pruned: whatever the trial returned or raised after it was told to stop
+            trial = Trial(number, dict(config), stopped[1], PRUNED, None, outcome.duration, stopped[0],
+                          max_step_of(config))
+        else:
+            trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
+                          None if ok else (outcome.error or f"ValueError: the result was {outcome.value!r}"),
+                          outcome.duration, step, max_step_of(config))
+        info = outcome.info
+        if reports:
+            info = {**(info or {}), "reports": reports}
         if self.store is not None:
             self.store.finish_trial(self.study, number, trial.value, trial.state, trial.error, trial.duration,
-                                    info=outcome.info)
-        self.infos[number] = outcome.info
+                                    info=info, step=trial.step)
+        self.infos[number] = info
         self.trials.append(trial)
         self.finished += 1
         loss = _loss(trial.value, self.maximize)
@@ -340,15 +425,15 @@ class TrialLoop:
             self.proposer.tell(config, loss)
         else:
             self.untold.append((number, config, loss))
-        if trial.state == COMPLETE and self.store is not None:
-            self.done.add(config_key(config))
+        if trial.state in (COMPLETE, PRUNED) and self.store is not None:
+            self.done[_key(config, trial.max_step)] = loss
         if self.callback is not None:
             self.callback(trial)
 
 
-def _submit(workers, task, config, trial_timeout, number, store, study):
+def _submit(workers, task, config, trial_timeout, number, store, study, report=None):
     try:
-        return workers.submit(task, config, trial_timeout)
+        return workers.submit(task, config, trial_timeout, report)
     except BaseException:  # inline: Ctrl-C (or a store error) inside the trial itself
         if store is not None:
             with contextlib.suppress(Exception):
@@ -370,12 +455,21 @@ def _loss(value, maximize):
     return -value if maximize else value
 
 
+def _key(config, max_step=None):
+    """What makes a run the same: the configuration and where it was to stop."""
+    return config_key(config), max_step
+
+
+def _copy(config):
+    return Suggestion(config, config.max_step) if isinstance(config, Suggestion) else dict(config)
+
+
 def _offer_again(trials):
     """The configurations of interrupted trials that no later trial ran again, in order."""
     seen, again = set(), []
     for t in reversed(trials):
-        key = config_key(t.params)
+        key = _key(t.params, t.max_step)
         if t.interrupted and key not in seen:
-            again.append(t.params)
+            again.append(t.params if t.max_step is None else Suggestion(t.params, t.max_step))
         seen.add(key)
     return list(reversed(again))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 
 import attrs
 
 from ..space import as_space
-from ..storage.trials import COMPLETE
+from ..storage.trials import best_candidates
 from .loop import run_study
 from .objects import resolve, substitute
 from .workers import Outcome
@@ -31,7 +32,7 @@ class MinimizeResult:
 
 def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=None,
              storage=None, study=None, new_study=False, n_jobs=1, executor=None, timeout=None,
-             trial_timeout=None, batch_size=None, callback=None, objects=None):
+             trial_timeout=None, batch_size=None, callback=None, objects=None, prune=None):
     """Minimise ``fn(config) -> float`` over ``space`` (a `Space` or space text).
 
     Each configuration is a dict of active parameters and constants. A call that
@@ -64,6 +65,15 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ``objects`` says what the space's named objects (``@name``) stand for: a mapping, a callable
     ``rule(name)``, or None for `spacedsl.ImportRule`; ``fn`` receives the objects, while trials
     and the result keep the names (see `spacedsl.running.objects`).
+
+    Stopping early: a ``fn`` that takes a second argument is called ``fn(config, report)``;
+    ``report(step, value) -> bool`` records an intermediate loss, and True means stop now (the
+    trial ends ``pruned`` with that loss and step, whatever ``fn`` then returns or raises).
+    ``report.max_step`` is where a budgeted strategy (``sha``, ``hyperband``) wants the trial to
+    stop. ``prune`` (``"median"``, ``"percentile:25"`` or a pruner object) stops trials whose
+    intermediate losses are worse than the other trials' at the same step, on top of any strategy.
+    Pruned trials count toward ``n_trials`` and are never run again; the best is the best complete
+    trial (or, when none completed, the best of those that got furthest).
     """
 
     space = as_space(space)
@@ -72,14 +82,25 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
     run = run_study(strategy, space, Objective(fn, resolved), n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, n_jobs=n_jobs, executor=executor,
-                    batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout, callback=callback)
+                    batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout, callback=callback,
+                    pruner=prune)
     trials = run.trials
-    complete = [t for t in trials if t.state == COMPLETE]
-    if not complete:
+    candidates = best_candidates(trials)
+    if not candidates:
         first = trials[0].error if trials else "the strategy proposed nothing"
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
-    best = min(complete, key=lambda t: t.value)
+    best = min(candidates, key=lambda t: t.value)
     return MinimizeResult(best.params, best.value, trials)
+
+
+def takes_report(fn):
+    """Whether ``fn`` takes a second positional argument (``fn(config, report)``)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: one argument
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 class Objective:
@@ -88,10 +109,15 @@ class Objective:
     def __init__(self, fn, resolved=None):
         self.fn = fn
         self.resolved = resolved or {}
+        self.reports = takes_report(fn)
 
-    def __call__(self, config):
+    def __call__(self, config, report=None):
         start = time.perf_counter()
-        value = float(self.fn(substitute(config, self.resolved)))
+        config = substitute(config, self.resolved)
+        result = self.fn(config, report) if self.reports else self.fn(config)
+        if report is not None and report.stopped:  # pruned: the loop keeps the last report
+            return Outcome(None, None, time.perf_counter() - start)
+        value = float(result)
         if not math.isfinite(value):
             raise ValueError(f"the objective returned {value}")
         return Outcome(value, None, time.perf_counter() - start)

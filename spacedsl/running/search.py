@@ -40,6 +40,7 @@ Decisions, where the spec is silent (in scikit-learn's terms):
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
@@ -48,11 +49,12 @@ import warnings
 import attrs
 
 from .. import plugins
-from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text, evaluate_on_splits,
+from ..evaluators.base import (Evaluation, SplitEvaluator, check_fraction, error_text,
                                get_scorer, holdout_split)
 from ..language.errors import did_you_mean
 from ..space import as_space
-from ..storage.trials import COMPLETE
+from ..storage.trials import COMPLETE, PRUNED, best_candidates
+from ..strategies.rungs import budget_options
 from .loop import MAX_BATCH, positive_int, run_study  # noqa: F401 (MAX_BATCH: documented here)
 from .objects import choices_by_param, estimator_key, estimator_params, resolve
 from .workers import Outcome
@@ -89,8 +91,8 @@ class SearchResult:
     @property
     def best_trial(self):
         """The trial that won (the first of equal scores)."""
-        complete = [t for t in self.trials if t.state == COMPLETE]
-        return max(complete, key=lambda t: t.value) if complete else None
+        candidates = best_candidates(self.trials)
+        return max(candidates, key=lambda t: t.value) if candidates else None
 
     def records(self):
         """One dict a trial: number, score, std, state, fit_time, score_time, duration, error, param_NAME..."""
@@ -125,7 +127,7 @@ class SearchResult:
 def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials=50, scoring=None,
            test_size=None, seed=0, n_jobs=1, storage=None, strategy_options=None, evaluator_options=None,
            groups=None, batch_size=None, callback=None, study=None, new_study=False, executor=None,
-           timeout=None, trial_timeout=None, objects=None, collect_warnings=False):
+           timeout=None, trial_timeout=None, objects=None, collect_warnings=False, prune=None):
     """Search ``space`` for the configuration of ``estimator`` with the best validation score.
 
     Args:
@@ -157,6 +159,9 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
             ``sklearn.``); see `spacedsl.running.objects`. Trials and results keep the names.
         collect_warnings: Keep the warnings each trial raises (a ``ConvergenceWarning``...) in its
             record in the store and in ``result.warnings`` instead of showing them.
+        prune: Stop trials whose intermediate scores (after each fold, or at each budget of the
+            evaluator's ``resource``) fall behind the other trials' at the same step: ``"median"``,
+            ``"percentile:25"``, or a pruner object; stopped trials end ``pruned``.
 
     Returns:
         A `SearchResult`.
@@ -190,20 +195,24 @@ def search(estimator, space, X, y, strategy="gp-ei", evaluator="kfold", n_trials
 
     plugins.strategy(strategy)  # an unknown name fails before any fit
     judge = plugins.evaluator(evaluator)(seed=seed, **(evaluator_options or {}))
+    if isinstance(judge, SplitEvaluator):  # the space must not set the evaluator's resource
+        judge.check_params(dict.fromkeys(estimator_key(n) for n in (*space.names, *space.constants)))
     task = SearchTask(estimator, judge, X_rest, y_rest, groups_rest, scorer, scoring, resolved, collect_warnings)
+    strategy_options = budget_options(plugins.strategy(strategy), strategy_options, task.budgets())
     run = run_study(strategy, space, task, n_trials, seed=seed, strategy_options=strategy_options,
                     storage=storage, study=study, new_study=new_study, maximize=True, n_jobs=n_jobs,
                     executor=executor, batch_size=batch_size, timeout=timeout, trial_timeout=trial_timeout,
-                    callback=callback)
+                    callback=callback, pruner=prune)
     trials = run.trials
     evaluations = [_evaluation(t, run.infos.get(t.number)) for t in trials]
 
-    complete = [t for t in trials if t.state == COMPLETE]
-    if not complete:
+    candidates = best_candidates(trials)
+    if not candidates:
         first = trials[0].error if trials else "the strategy proposed no configuration"
         raise RuntimeError(f"every trial failed ({len(trials)} of them); the first error: {first}")
-    best = max(complete, key=lambda t: t.value)  # max keeps the first of equal scores
+    best = max(candidates, key=lambda t: t.value)  # max keeps the first of equal scores
     best_estimator = clone(estimator).set_params(**estimator_params(best.params, resolved))
+    best_estimator.set_params(**task.refit_params)  # a resource's max_resource, as its trials ran
     with warnings.catch_warnings(record=collect_warnings) as refit_caught:
         if collect_warnings:
             warnings.simplefilter("always")
@@ -261,8 +270,9 @@ def _test_split(estimator, X, y, groups, test_size, seed):
 def _evaluation(trial, info):
     """The `Evaluation` of a trial from what the store or a worker kept."""
     info = info or {}
-    return Evaluation(trial.value if trial.state == COMPLETE else None, info.get("fold_scores", ()),
-                      info.get("fit_times", ()), info.get("score_times", ()), trial.error)
+    return Evaluation(trial.value if trial.state in (COMPLETE, PRUNED) else None, info.get("fold_scores", ()),
+                      info.get("fit_times", ()), info.get("score_times", ()), trial.error, step=trial.step,
+                      stopped=trial.state == PRUNED)
 
 
 class SearchTask:
@@ -270,6 +280,8 @@ class SearchTask:
 
     The built-in evaluators' splits (`SplitEvaluator`) are drawn once, here, so every trial sees
     the same ones whichever worker runs it; any other evaluator's ``evaluate`` runs as it is.
+    ``resource_range`` is the evaluator's ``(min_resource, max_resource, factor)`` (None without a
+    resource: the options a budgeted strategy needs), ``refit_params`` what the final refit sets.
     """
 
     def __init__(self, estimator, judge, X, y, groups, scorer, scoring, resolved=None, collect_warnings=False):
@@ -278,19 +290,28 @@ class SearchTask:
         self.collect_warnings = collect_warnings
         self.X, self.y, self.groups = X, y, groups
         self.scorer, self.scoring = scorer, scoring
-        self.splits = None
+        self.splits, self.resource_range, self.refit_params = None, None, {}
         if isinstance(judge, SplitEvaluator):
             self.splits = judge.split(estimator, X, y, groups)
             if not self.splits:
                 raise ValueError(f"the evaluator {judge!r} produced no train/validation split")
+            self.resource_range = judge.resource_range(estimator, y, self.splits)  # a bad resource fails here
+            self.refit_params = judge.refit_params(estimator)
 
-    def __call__(self, config):
+    def budgets(self):
+        """What a budgeted strategy's ``min_resource``, ``max_resource`` and ``factor`` default to: the
+        evaluator's ``resource_range``; without a resource, the folds (1 to k, factor 3), as the
+        evaluator reports after each; None for an evaluator that is not a `SplitEvaluator`."""
+        if self.resource_range is None and self.splits is not None:
+            return (1, len(self.splits), 3)
+        return self.resource_range
 
+    def __call__(self, config, report=None):
         config = estimator_params(config, self.resolved)
         with warnings.catch_warnings(record=self.collect_warnings) as caught:
             if self.collect_warnings:
                 warnings.simplefilter("always")
-            evaluation = self._evaluate(config)
+            evaluation = self._evaluate(config, report)
         score = evaluation.score
         ok = score is not None and math.isfinite(score)
         error = None if ok else evaluation.error or f"ValueError: the evaluator returned the score {score!r}"
@@ -302,10 +323,11 @@ class SearchTask:
         return Outcome(float(score) if ok else None, error, evaluation.duration, info)
 
 
-    def _evaluate(self, config):
+    def _evaluate(self, config, report=None):
         if self.splits is None:
-            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups)
-        return evaluate_on_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits)
+            return _evaluate_one(self.judge, self.estimator, config, self.X, self.y, self.scoring, self.groups,
+                                 report)
+        return self.judge.evaluate_splits(self.estimator, config, self.X, self.y, self.scorer, self.splits, report)
 
 
 def warning_texts(caught, limit=200):
@@ -318,11 +340,14 @@ def warning_texts(caught, limit=200):
     return [text if n == 1 else f"{text} (x{n})" for text, n in counts.items()]
 
 
-def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
-    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`."""
+def _evaluate_one(judge, estimator, config, X, y, scoring, groups, report=None):
+    """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`
+    (given the trial's ``report`` when its ``evaluate`` takes one)."""
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups
+    if report is not None and _takes_report(judge.evaluate):
+        extra["report"] = report
     try:
         evaluation = judge.evaluate(estimator, config, X, y, scoring, **extra)
     except Exception as exc:  # the search goes on; the trial keeps its error
@@ -331,3 +356,11 @@ def _evaluate_one(judge, estimator, config, X, y, scoring, groups):
         return Evaluation(None, error=f"TypeError: evaluate() returned {type(evaluation).__name__}, "
                                       "not an Evaluation")
     return evaluation
+
+
+def _takes_report(evaluate):
+    try:
+        parameters = inspect.signature(evaluate).parameters
+    except (TypeError, ValueError):  # a callable without a signature: call it as documented
+        return False
+    return "report" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())

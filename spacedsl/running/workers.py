@@ -8,7 +8,8 @@
 * **any** ``concurrent.futures.Executor``, and a ``dask.distributed.Client`` (through its
   ``get_executor``; the task, with its estimator and data, is scattered to the workers once).
 
-Workers only run ``task(config)`` and send back an `Outcome`; `run_task` turns an exception or
+Workers only run ``task(config, report)`` and send back an `Outcome` (``report`` carries
+intermediate scores to the driver: `spacedsl.running.reports`); `run_task` turns an exception or
 a ``trial_timeout`` (a ``SIGALRM`` where the trial runs in its process's main thread) into a
 failed one.
 """
@@ -74,14 +75,14 @@ def _alarm(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_task(task, config, trial_timeout=None):
-    """Run ``task(config) -> Outcome`` in a worker (task None: the one this worker was started
-    with); an exception or a timeout becomes a failed Outcome."""
+def run_task(task, config, trial_timeout=None, report=None):
+    """Run ``task(config, report) -> Outcome`` in a worker (task None: the one this worker was
+    started with); an exception or a timeout becomes a failed Outcome."""
     task = _WORKER_TASK if task is None else task
     start = time.perf_counter()
     try:
         with _alarm(trial_timeout):
-            outcome = task(dict(config))
+            outcome = task(dict(config), report)
     except TrialTimeout:
         return Outcome(None, timeout_text(trial_timeout), time.perf_counter() - start)
     except Exception as exc:  # the search goes on; the trial keeps its error
@@ -117,17 +118,19 @@ class Workers:
     """Where trials run: inline, a loky pool of ``n_jobs`` processes, or a given executor.
 
     Attributes:
+        inline: Trials run in this thread, one after another (``n_jobs=1``, no executor).
         capacity: How many trials run at once (the driver keeps this many in flight).
         alarms: Whether a trial runs in its process's main thread, where its own SIGALRM stops it.
     """
 
     def __init__(self, n_jobs=1, executor=None):
+        self.inline = False
         self._client = self._executor = self._task = self._ref = None
         self._pool_size = 0  # our own loky pool's size (0: not ours)
         if executor is None:
             n = _n_jobs(n_jobs, cap=True)
             if n == 1:
-                self._executor = _Inline()
+                self._executor, self.inline = _Inline(), True
             else:
                 self._pool_size = n  # started at the first trial, with the task
             self.capacity, self.alarms = n, True
@@ -146,24 +149,29 @@ class Workers:
             raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
                             f"got {type(executor).__name__}")
 
-    def submit(self, task, config, trial_timeout=None):
-        """Start ``run_task(task, config)``; a `concurrent.futures.Future` of its `Outcome`.
+    @property
+    def dask_client(self):
+        """The ``dask.distributed.Client`` trials run on, else None."""
+        return self._client
+
+    def submit(self, task, config, trial_timeout=None, report=None):
+        """Start ``run_task(task, config, report)``; a `concurrent.futures.Future` of its `Outcome`.
 
         The task (estimator and data, or the function) goes to each worker once, not with every
         trial: as our pool's initializer argument, or scattered to a Dask cluster."""
         if self._client is not None:
             if self._task is not task:
                 self._task, self._ref = task, self._client.scatter(task, broadcast=True, hash=False)
-            return self._executor.submit(run_task, self._ref, config, trial_timeout)
+            return self._executor.submit(run_task, self._ref, config, trial_timeout, report)
         if not self._pool_size:
-            return self._executor.submit(run_task, task, config, trial_timeout)
+            return self._executor.submit(run_task, task, config, trial_timeout, report)
         if self._executor is None or self._task is not task:
             self._start_pool(task)
         try:
-            return self._executor.submit(run_task, None, config, trial_timeout)
+            return self._executor.submit(run_task, None, config, trial_timeout, report)
         except RuntimeError:  # our pool broke: a worker died (a crash in C code, the OS killing it)
             self._start_pool(task)
-            return self._executor.submit(run_task, None, config, trial_timeout)
+            return self._executor.submit(run_task, None, config, trial_timeout, report)
 
     def _start_pool(self, task):
         from joblib.externals.loky import ProcessPoolExecutor

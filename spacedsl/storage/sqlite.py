@@ -44,7 +44,7 @@ HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
 MINIMIZE_SQL = "'minimize'"  # the direction of every study written before studies had one
 STALE_AFTER = 600.0  # a running trial whose heartbeat is older than this is left over
 
-_SCHEMA = """
+_STUDIES_TABLE = """
 CREATE TABLE IF NOT EXISTS studies (
     name TEXT PRIMARY KEY,
     space TEXT NOT NULL,
@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS studies (
     strategy TEXT NOT NULL,
     created REAL NOT NULL,
     direction TEXT NOT NULL DEFAULT 'minimize'
-);
+)"""
+_TRIALS_TABLE = """
 CREATE TABLE IF NOT EXISTS trials (
     study TEXT NOT NULL REFERENCES studies(name),
     number INTEGER NOT NULL,
@@ -67,9 +68,11 @@ CREATE TABLE IF NOT EXISTS trials (
     worker TEXT,
     info TEXT,
     heartbeat REAL,
+    step REAL,
+    max_step REAL,
     UNIQUE (study, number)
-);
-"""
+)"""
+_SCHEMA = f"{_STUDIES_TABLE};\n{_TRIALS_TABLE};\n"
 
 
 class StoreError(RuntimeError):
@@ -158,6 +161,12 @@ def _is_dead(worker, heartbeat=None, now=None):
     except PermissionError:
         return False
     return False
+
+
+def left_over(row, now=None):
+    """Whether a trial row (a dict of `Store.trial_rows`) is ``running`` in a process that is gone:
+    what opening its study marks failed ``"interrupted"`` (a read-only listing only reads it so)."""
+    return row.get("state") == RUNNING and _is_dead(row.get("worker"), row.get("heartbeat"), now)
 
 
 class Store:
@@ -309,7 +318,7 @@ class Store:
             raise self._damaged(what, f"its {kind} are a JSON {type(value).__name__}, not an object")
         return value
 
-    def _trial(self, study, number, params, value, state, error, duration, info):
+    def _trial(self, study, number, params, value, state, error, duration, info, step=None, max_step=None):
         """One trial row checked: a `Trial` and its info, or a StoreError naming the row."""
         if isinstance(number, bool) or not isinstance(number, int):
             raise self._damaged(f"a trial of study {study!r} (number {str(number)[:20]!r})", "its number is not an integer")
@@ -321,14 +330,23 @@ class Store:
             raise self._damaged(what, f"its duration {str(duration)[:20]!r} is not a number")
         if state not in (COMPLETE, FAILED, RUNNING, PRUNED) or not (error is None or isinstance(error, str)):
             raise self._damaged(what, f"its state {str(state)[:20]!r} or error is not one spacedsl writes")
+        for name, x in (("step", step), ("max_step", max_step)):
+            if _number_or_none(x) is False or (x is not None and not math.isfinite(x)):
+                raise self._damaged(what, f"its {name} {str(x)[:20]!r} is not a number")
         info = None if info is None else self._params(info, what, "info")
-        return Trial(number, params, value, state, error, duration or 0.0), info
+        return Trial(number, params, value, state, error, duration or 0.0, step, max_step), info
 
     _ADDED = (("trials", "seed", "INTEGER"), ("trials", "info", "TEXT"), ("trials", "heartbeat", "REAL"),
-              ("studies", "direction", "TEXT NOT NULL DEFAULT 'minimize'"))
+              ("studies", "direction", "TEXT NOT NULL DEFAULT 'minimize'"), ("trials", "step", "REAL"),
+              ("trials", "max_step", "REAL"))
 
     def _migrate(self):
-        """Add the columns a store written by an earlier version lacks."""
+        """Bring a store written by an earlier version up to date: a ``trials`` table whose state
+        check predates ``pruned`` is rebuilt (its rows copied), and missing columns are added."""
+        (sql,) = self._conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'trials'").fetchone()
+        if "'pruned'" not in sql:
+            with self._write("upgrade the store"):
+                self._rebuild_trials()
         for table, column, kind in self._ADDED:
             columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
             if column in columns:
@@ -338,6 +356,15 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if "duplicate column" not in str(exc):  # else another process added it first
                     raise
+
+    def _rebuild_trials(self):
+        """Copy ``trials`` into a table made by today's schema (SQLite cannot change a CHECK in place)."""
+        old = [row[1] for row in self._conn.execute("PRAGMA table_info(trials)")]
+        self._conn.execute("ALTER TABLE trials RENAME TO trials_before_pruned")
+        self._conn.execute(_TRIALS_TABLE)
+        columns = ", ".join(old)
+        self._conn.execute(f"INSERT INTO trials ({columns}) SELECT {columns} FROM trials_before_pruned")
+        self._conn.execute("DROP TABLE trials_before_pruned")
 
     def _column(self, table, name, default="NULL"):
         """``name``, or ``default`` (SQL) in a store written before that column (opened read-only,
@@ -442,55 +469,58 @@ class Store:
         return name
 
     # -- trials ------------------------------------------------------------------------
-    def start_trial(self, study, params, seed=None, budget=None, unique=False):
+    def start_trial(self, study, params, seed=None, budget=None, unique=False, max_step=None):
         """Record a running trial; returns its number (the next free one in the study).
 
         ``seed`` is the seed the search that runs the trial used (kept for the record). The checks
         below run in the transaction that allocates the number, so processes sharing the study
         agree: with ``budget``, `FULL` (nothing recorded) once the study holds ``budget`` trials
         that are finished (`Trial.finished`) or running, any process's; with ``unique``, `TAKEN`
-        (nothing recorded) when the same configuration is running or complete already."""
+        (nothing recorded) when the same configuration is running, complete or pruned already with the
+        same ``max_step`` (a budgeted strategy's rung: the same configuration may run at another one)."""
         text = dumps_params(params)
         seed = _seed_value(seed)
         with self._write(f"record a trial of study {study!r}") as conn:
             if budget is not None:
                 (used,) = conn.execute(
                     "SELECT count(*) FROM trials WHERE study = ? AND (state = 'running' OR "
-                    "(state IN ('complete', 'failed') AND coalesce(error, '') != ?))", (study, INTERRUPTED)).fetchone()
+                    "(state IN ('complete', 'failed', 'pruned') AND coalesce(error, '') != ?))", (study, INTERRUPTED)).fetchone()
                 if used >= budget:
                     return FULL
-            if unique and conn.execute("SELECT 1 FROM trials WHERE study = ? AND params = ? AND state IN "
-                                       "('running', 'complete') LIMIT 1", (study, text)).fetchone():
+            if unique and conn.execute("SELECT 1 FROM trials WHERE study = ? AND params = ? AND max_step IS ? AND "
+                                       "state IN ('running', 'complete', 'pruned') LIMIT 1",
+                                       (study, text, max_step)).fetchone():
                 return TAKEN
             (number,) = conn.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
                                      (study,)).fetchone()
             now = time.time()
-            conn.execute("INSERT INTO trials (study, number, params, state, started, seed, worker, heartbeat)"
-                         " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-                         (study, number, text, now, seed, self._worker, now))
+            conn.execute("INSERT INTO trials (study, number, params, state, started, seed, worker, heartbeat, max_step)"
+                         " VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                         (study, number, text, now, seed, self._worker, now, max_step))
         if self._beating is None:
             self._start_heartbeat()
         return number
 
-    def finish_trial(self, study, number, value, state, error=None, duration=None, info=None):
-        """Record how trial ``number`` ended (``complete`` or ``failed``), with ``info``: JSON-safe
+    def finish_trial(self, study, number, value, state, error=None, duration=None, info=None, step=None):
+        """Record how trial ``number`` ended (``complete``, ``failed``, or ``pruned``: stopped early with
+        ``value`` its last report), with ``step`` (the last step it reported) and ``info``: JSON-safe
         details such as a search's per-split scores."""
-        if state not in (COMPLETE, FAILED):
-            raise ValueError(f"a trial ends complete or failed, not {state!r}")
+        if state not in (COMPLETE, FAILED, PRUNED):
+            raise ValueError(f"a trial ends complete, failed or pruned, not {state!r}")
         if value is not None:
             value = float(value)
             if not math.isfinite(value):
                 value = None
         info = None if info is None else json.dumps(_encode(info))
         with self._write(f"record trial {number} of study {study!r}") as conn:
-            conn.execute("UPDATE trials SET value = ?, state = ?, error = ?, finished = ?, duration = ?, info = ?"
-                         " WHERE study = ? AND number = ?",
-                         (value, state, error, time.time(), duration, info, study, number))
+            conn.execute("UPDATE trials SET value = ?, state = ?, error = ?, finished = ?, duration = ?, info = ?,"
+                         " step = ? WHERE study = ? AND number = ?",
+                         (value, state, error, time.time(), duration, info, step, study, number))
 
     def record(self, study, trial, seed=None):
         """Record a finished `Trial` (start and end); returns its number in the store."""
-        number = self.start_trial(study, trial.params, seed)
-        self.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration)
+        number = self.start_trial(study, trial.params, seed, max_step=trial.max_step)
+        self.finish_trial(study, number, trial.value, trial.state, trial.error, trial.duration, step=trial.step)
         return number
 
     def trials(self, study, states=None):
@@ -500,8 +530,8 @@ class Store:
 
     def trials_with_info(self, study):
         """``[(Trial, info)]`` of ``study`` by number; info is the dict given to `finish_trial`, or None."""
-        rows = self._rows(f"SELECT number, params, value, state, error, duration, {self._column('trials', 'info')}"
-                          " FROM trials WHERE study = ? ORDER BY number", (study,), f"read study {study!r}",
+        rows = self._rows(f"SELECT number, params, value, state, error, duration, {self._column('trials', 'info')},"
+                          f" {self._column('trials', 'step')}, {self._column('trials', 'max_step')} FROM trials WHERE study = ? ORDER BY number", (study,), f"read study {study!r}",
                           lambda row: f"trial {row[0]!r} of study {study!r}")
         return [self._trial(study, *row) for row in rows]
 
@@ -514,7 +544,7 @@ class Store:
             lambda row: f"trial {row[names.index('number')]!r} of study {study!r}")]
         for row in rows:
             self._trial(study, *(row.get(k) for k in ("number", "params", "value", "state", "error", "duration",
-                                                       "info")))
+                                                       "info", "step", "max_step")))
             what = f"trial {row['number']} of study {study!r}"
             for key in ("started", "finished", "heartbeat"):
                 if _number_or_none(row.get(key)) is False or (key == "started" and row.get(key) is None):

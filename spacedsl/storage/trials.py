@@ -23,10 +23,12 @@ class Trial:
         number: 0-based position in the search.
         params: What the function or estimator received: active parameters and constants.
         value: The loss (``minimize``) or mean validation score (``search``); None if it failed.
-        state: ``"complete"`` or ``"failed"``; in a store also ``"running"`` (``"pruned"`` is
-            reserved for early stopping).
+        state: ``"complete"``, ``"failed"`` or ``"pruned"`` (stopped early: its ``value`` is the
+            last one it reported); in a store also ``"running"``.
         error: The error message of a failed trial, else None.
         duration: Seconds spent evaluating it.
+        step: The last step it reported (``report(step, value)``), else None.
+        max_step: Where the strategy asked it to stop (a budgeted strategy's rung), else None.
     """
 
     number: int
@@ -35,6 +37,8 @@ class Trial:
     state: str
     error: str | None = None
     duration: float = 0.0
+    step: float | None = None
+    max_step: float | None = None
 
     @property
     def interrupted(self):
@@ -44,5 +48,16 @@ class Trial:
 
     @property
     def finished(self):
-        """Complete, or failed on its own account (not interrupted): what a trial budget counts."""
-        return self.state in (COMPLETE, FAILED) and not self.interrupted
+        """Complete, pruned, or failed on its own account (not interrupted): what a trial budget counts."""
+        return self.state in (COMPLETE, FAILED, PRUNED) and not self.interrupted
+
+
+def best_candidates(trials):
+    """The trials the best is chosen from: the complete ones; when none completed (every trial
+    stopped early), the pruned ones that got furthest (their values are comparable)."""
+    complete = [t for t in trials if t.state == COMPLETE]
+    if complete:
+        return complete
+    pruned = [t for t in trials if t.state == PRUNED and t.value is not None]
+    furthest = max((t.step or 0.0 for t in pruned), default=None)
+    return [t for t in pruned if (t.step or 0.0) == furthest]

@@ -15,6 +15,20 @@ defaults when absent:
 * ``keeps_order = False``: ``True`` (grid) means the proposals are a fixed sequence:
   a resumed study keeps the seed (and so the order) and skips what is done, however
   many configurations in a row that is.
+* ``budgeted = False``: ``True`` (sha, hyperband, asha) means the strategy takes
+  ``min_resource``, ``max_resource`` and ``factor`` options, which ``search`` fills from
+  the evaluator's resource when they are not given.
+
+Stopping early: ``ask`` may return `Suggestion` objects (a configuration with the
+``max_step`` at which its trial should stop, a rung of successive halving); the loop
+hands ``max_step`` to the trial and tells back the same object. ``ask`` may also
+return ``[]`` while trials are running ("nothing now", a rung waiting to fill): the
+search ends only when it returns ``[]`` with nothing running. A strategy with a
+``prune(number, step, loss) -> bool`` method is called at every intermediate report
+of a running trial (True stops it), and with the stored reports when a study resumes.
+An optional ``started(number, config)`` is called as each trial starts (and for a resumed
+study's finished trials, before their reports), so ``prune``'s numbers can be linked with
+configurations (``asha`` tells its sampler the rung losses that way).
 """
 
 from __future__ import annotations
@@ -32,11 +46,34 @@ def config_key(config, ignore=()):
 
 
 def capability(strategy, name):
-    """A capability (``adaptive``, ``keeps_order``) of a strategy factory or object, or its default."""
+    """A capability (``adaptive``, ``keeps_order``, ``budgeted``) of a strategy factory or object, or its default."""
     return bool(getattr(strategy, name, CAPABILITIES[name]))
 
 
-CAPABILITIES = {"adaptive": True, "keeps_order": False}
+CAPABILITIES = {"adaptive": True, "keeps_order": False, "budgeted": False}
+
+
+class Suggestion(dict):
+    """A configuration with the step its trial should stop at (``max_step``; None: run to the end).
+
+    It is the dict the trial receives; ``max_step`` reaches the trial as ``report.max_step``, and
+    its ``report(step, value)`` answers True (stop) once ``step >= max_step``.
+    """
+
+    def __init__(self, config=(), max_step=None):
+        super().__init__(config)
+        self.max_step = max_step
+
+    def __repr__(self):
+        return f"Suggestion({dict.__repr__(self)}, max_step={self.max_step!r})"
+
+    def __reduce__(self):
+        return (Suggestion, (dict(self), self.max_step))
+
+
+def max_step_of(config):
+    """The ``max_step`` of a `Suggestion`, None for a plain configuration."""
+    return getattr(config, "max_step", None)
 
 
 class Strategy:
