@@ -248,7 +248,7 @@ def _differs(name, continuous, ours, theirs, alpha=ALPHA):
     support = sorted(set(ca) | set(cb), key=repr)
     if len(support) > 50:  # a wide discrete domain: compare as numbers
         if all(k[0] == "number" for k in support):
-            p = scipy.stats.ks_2samp([x for x in a], [x for x in b]).pvalue
+            p = scipy.stats.ks_2samp([float(x) for x in a], [float(x) for x in b]).pvalue  # ints past int64 too
             if p < alpha / 10:  # ties make KS conservative the other way; keep it strict
                 return f"{name}: KS p = {p:.2g} (wide discrete)"
         return None

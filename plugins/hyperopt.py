@@ -35,6 +35,7 @@ from spacedsl.language import ast
 from spacedsl.space.expr import Evaluator
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
+from spacedsl.space.checks import MAX_RANGE
 from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
 from spacedsl_plugins._native import plain, valid_name, walk
 
@@ -315,6 +316,8 @@ class _Reader:
         name = fn.name
         if name == "randint":
             lo, hi = (0, args[0]) if len(args) == 1 else args[:2]
+            if plain(hi) - plain(lo) > MAX_RANGE:  # too wide for a range: the same integers as a distribution
+                return dist("randint", plain(lo), plain(hi) - 1), None
             return int_range(plain(lo), plain(hi) - 1), None
         if name == "uniform":
             return dist("uniform", *args), None

@@ -24,6 +24,7 @@ import numpy as np
 import spacedsl
 from spacedsl.language import ast
 from spacedsl.formats import Losses, require
+from spacedsl.space.checks import MAX_RANGE
 from spacedsl.hookspecs import hookimpl
 from spacedsl.integrations.optuna import Suggest, plan_for, sampler_strategy
 from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
@@ -145,6 +146,8 @@ class OptunaFormat:
                     domain, kind = choice([value.low]), None
                 elif value.log:
                     domain, kind = dist("loguniform", value.low, value.high), "int"
+                elif value.step == 1 and value.high - value.low >= MAX_RANGE:  # too wide for a range
+                    domain, kind = dist("randint", value.low, value.high), None
                 else:
                     domain, kind = int_range(value.low, value.high, value.step), None
             elif isinstance(value, d.CategoricalDistribution):

@@ -32,6 +32,7 @@ import math
 from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.hookspecs import hookimpl
+from spacedsl.space.checks import MAX_RANGE
 from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
 from spacedsl_plugins._native import plain, valid_name, walk
 
@@ -105,6 +106,9 @@ class WandbFormat:
                           "rounding the two ends half; write `in a..b` for uniform integers)")
             return None
         q = prior.step
+        if kind == "uniform" and not math.isfinite(prior.high - prior.low):
+            losses.add(s, "W&B draws a uniform through max - min, which overflows a float here")
+            return None
         if kind == "uniform" and q is None:
             return {"distribution": "uniform", "min": a[0], "max": a[1]}
         if kind == "loguniform" and q is None:
@@ -175,6 +179,8 @@ class WandbFormat:
             kind = "int_uniform" if isinstance(lo, int) and isinstance(hi, int) else "uniform"
         mu, sigma, q = spec.get("mu", 0), spec.get("sigma", 1), spec.get("q")
         if kind == "int_uniform":
+            if isinstance(lo, int) and isinstance(hi, int) and hi - lo >= MAX_RANGE:  # too wide for a range
+                return ast.Param(name, dist("randint", lo, hi))
             return ast.Param(name, int_range(lo, hi))
         if kind == "uniform":
             return ast.Param(name, dist("uniform", lo, hi))

@@ -143,3 +143,9 @@ def test_named_objects_read_back_and_an_overflowing_uniform_is_refused():
         back.validate(config)
     with pytest.raises(ConversionError, match="overflows a float"):
         convert("x ~ uniform(-1.7976931348623157e+308, 1.7976931348623157e+308)", "hyperopt")
+
+
+def test_a_randint_wider_than_a_range_reads_back_as_randint():
+    back = convert(convert("x ~ randint(0, 4611686018427387903)", "hyperopt"), "spacedsl")
+    assert spacedsl.dumps(back) == "x ~ randint(0, 4611686018427387903)\n"
+    assert spacedsl.dumps(convert({"x": hp.randint("x", 0, 10)}, "spacedsl")) == "x in 0..9\n"

@@ -98,3 +98,10 @@ def test_a_missing_pyyaml_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "yaml", None)
     with pytest.raises(ImportError, match=r"pip install 'spacedsl\[wandb\]'"):
         fmt().dumps(spacedsl.parse("x in [1, 2]"))
+
+
+def test_wide_integers_read_back_and_an_overflowing_uniform_is_refused():
+    sweep = convert("x ~ randint(0, 4611686018427387903)", "wandb")
+    assert spacedsl.dumps(convert(sweep, "spacedsl")) == "x ~ randint(0, 4611686018427387903)\n"
+    with pytest.raises(ConversionError, match="overflows a float"):
+        convert("x ~ uniform(-1.7976931348623157e+308, 1.7976931348623157e+308)", "wandb")

@@ -353,3 +353,9 @@ def test_the_spec_name_works_after_import_spacedsl_and_imports_no_optuna_until_u
             "spacedsl.plugins.strategies(); print('optuna' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_randint_wider_than_a_range_reads_back_as_randint():
+    dists = convert("x ~ randint(0, 4611686018427387903)", "optuna", kind="distributions")
+    assert spacedsl.dumps(convert(dists, "spacedsl")) == "x ~ randint(0, 4611686018427387903)\n"
+    assert spacedsl.dumps(convert({"x": optuna.distributions.IntDistribution(0, 9)}, "spacedsl")) == "x in 0..9\n"

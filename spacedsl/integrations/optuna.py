@@ -172,7 +172,7 @@ def _param(dim, nodes):
     prior, dist = dim.prior, nodes[name].domain.name
     wide = not math.isfinite(prior.high - prior.low) or not (_fits(prior.low) and _fits(prior.high))
     if dist == "randint" and not wide:
-        return Param(dim, name, "int", {"low": prior.int_low, "high": prior.int_high}, "snap")
+        return Param(dim, name, "int", {"low": prior.dist.low, "high": prior.dist.high}, "snap")  # exact ints
     if dist in ("uniform", "loguniform") and not wide:  # a step and ': int' round Optuna's draw as they round ours
         return Param(dim, name, "float", {"low": prior.low, "high": prior.high, "log": dist == "loguniform"}, "snap")
     return Param(dim, f"{name}[unit]", "float", {"low": 0.0, "high": 1.0}, "unit")
