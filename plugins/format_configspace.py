@@ -332,7 +332,11 @@ def to_native(space, lossy=False):
                 hps[e.name] = hp
                 made.append((hp, e.node))
         elif e.kind == "constant":
-            constants.append(CS.Constant(e.name, e.value))
+            try:
+                constants.append(CS.Constant(e.name, e.value))
+            except (ValueError, TypeError) as exc:  # e.g. a string ConfigSpace will not hold, "\x00"
+                losses.add(e.node, f"ConfigSpace refuses it: {str(exc).splitlines()[0]}")
+                continue
             made.append((constants[-1], e.node))
         elif e.kind == "tied":
             losses.add(e.node, "ConfigSpace has no tied parameters")

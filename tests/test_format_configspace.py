@@ -151,3 +151,8 @@ def test_a_discrete_scipy_distribution_keeps_its_lowest_value():
     assert cs["p"].choices[0] == 0 and cs["p"].weights[0] == pytest.approx(scipy.stats.poisson(3).pmf(0))
     for config in spacedsl.parse("p ~ scipy.poisson(3)").sample(300, seed=0):
         CS.Configuration(cs, values=config)
+
+
+def test_a_constant_configspace_rejects_is_a_conversion_error():
+    with pytest.raises(ConversionError, match="ConfigSpace refuses it"):
+        spacedsl.convert('a in [1, 2]\ns = "\\x00"', "configspace")
