@@ -18,6 +18,7 @@ from spacedsl.cli.console import Progress
 from spacedsl.cli.tune import print_table
 from spacedsl.storage import COMPLETE, Store, Trial
 from spacedsl.strategies import Strategy
+from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 
 SPACE = "x: float ~ uniform(0, 1)"
 
@@ -29,18 +30,7 @@ def evaluators_have_resources():
 needs_resources = pytest.mark.skipif(not evaluators_have_resources(), reason="the evaluators take no resource= yet")
 
 
-class OddTrialsStopAtStep3:
-    """Stops every odd-numbered trial at its third report."""
-
-    def prune(self, number, step, loss):
-        return step >= 3 and number % 2 == 1
-
-
-def reporting_loss(config, report):
-    for step in range(1, 6):
-        if report(step, config["x"] * step):
-            return 999.0
-    return config["x"] * 5
+reports = sibling("tests/test_reports.py")  # the pruner and the reporting objective the core tests use
 
 
 def run(capsys, *argv):
@@ -58,8 +48,8 @@ def json_lines(out):
 def pruned_db(tmp_path):
     """Study "demo": 6 trials of `minimize`, the odd ones pruned at step 3."""
     path = tmp_path / "runs.sqlite"
-    spacedsl.minimize(reporting_loss, SPACE, strategy="random", n_trials=6, seed=0, storage=path, study="demo",
-                      prune=OddTrialsStopAtStep3())
+    spacedsl.minimize(reports.reporting_loss, SPACE, strategy="random", n_trials=6, seed=0, storage=path, study="demo",
+                      prune=reports.OddTrialsStopAtStep3())
     return path
 
 
