@@ -18,6 +18,7 @@ Optuna draws them); ``IntDistribution`` a range, or ``: int ~ loguniform`` with 
 
 import json
 import sys
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,7 @@ import spacedsl
 from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.space.checks import MAX_RANGE
+from spacedsl.tooling.survey import rarely_feasible, survey
 from spacedsl.hookspecs import hookimpl
 from spacedsl.integrations.optuna import Suggest, plan_for, sampler_strategy
 from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit
@@ -63,6 +65,28 @@ def _lattice(values):
     return None
 
 
+def _refuse_rare(space, lossy):
+    """Define-by-run cannot take a suggestion back: each draw breaking a ``where`` is a pruned trial. A
+    space whose constraints almost every draw breaks (under `LOW_FRACTION`, as ``spacedsl lint`` S110
+    says) would fill the study with pruned trials, so it is refused; ``lossy`` converts it unchanged,
+    with a warning."""
+    rare = rarely_feasible(survey(space)) if space.model.constraints else None
+    if rare is None:
+        return
+    fraction, c = rare
+    per = f"about {1 / fraction.value:,.0f}" if fraction.value > 0 else "thousands of"
+    reason = (f"only {fraction.describe()} of draws meet the constraints: a define-by-run trial cannot take a "
+              f"suggestion back, so {per} trials would be pruned for each one evaluated; loosen the constraint, "
+              "or run strategy='optuna:NAME' (it falls back to feasible draws)")
+    if lossy:
+        pos = f"{space.filename or '<string>'}:{c.pos.line}:{c.pos.column}: " if c.pos else ""
+        warnings.warn(f"converted to optuna unchanged, but {pos}where {c.text}: {reason}", UserWarning, stacklevel=4)
+        return
+    losses = Losses(NAME, False, space.filename)
+    losses.add(c, reason, statement=f"where {c.text}")
+    losses.check()
+
+
 def _optuna():
     return require("optuna", "optuna", NAME)
 
@@ -72,6 +96,7 @@ class OptunaFormat:
 
     def to_native(self, space, *, lossy=False, kind="suggest"):
         if kind == "suggest":
+            _refuse_rare(space, lossy)
             return Suggest(space)
         if kind != "distributions":
             raise ValueError(f"kind must be 'suggest' or 'distributions', got {kind!r}")

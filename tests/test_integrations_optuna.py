@@ -296,6 +296,18 @@ def test_convert_to_optuna_is_a_define_by_run_helper_for_any_space():
     assert convert(fn, "spacedsl") is space and "Space of kernel, C" in repr(fn)
 
 
+def test_a_space_whose_constraints_almost_no_draw_meets_is_refused_as_define_by_run():
+    rare = spacedsl.parse("x ~ uniform(0, 1)\ny ~ uniform(0, 1)\nwhere x < 0.001 and y < 0.1", filename="rare.space")
+    with pytest.raises(ConversionError, match=r"rare.space:3:1: where x < 0.001 and y < 0.1: only 0.01% .*"
+                                              r"about 10,000 trials would be pruned for each one evaluated") as e:
+        convert(rare, "optuna")
+    assert len(e.value.problems) == 1 and e.value.problems[0].line == 3
+    with pytest.warns(UserWarning, match=r"converted to optuna unchanged, but rare.space:3:1: where x < 0.001"):
+        fn = convert(rare, "optuna", lossy=True)
+    assert fn.space is rare
+    assert convert(spacedsl.parse("x ~ uniform(0, 1)\ny ~ uniform(0, 1)\nwhere x < 0.1"), "optuna").space.names == ("x", "y")
+
+
 def test_flat_spaces_become_optuna_distributions_and_back():
     text = ('opt in ["adam", "sgd"]\nlr ~ loguniform(0.0001, 0.1)\nlayers in 1..8\nwidth in 16..256 step 16\n'
             "drop in 0.0..0.5 step 0.1\nmomentum ~ uniform(0.5, 0.99)\nepochs = 10\n")

@@ -22,10 +22,9 @@ from ..language.errors import DSLError, DSLSyntaxError
 from ..language.printer import expr_text, literal_text
 from ..space import parse
 from ..space.model import MISSING, decode
-from .survey import Survey, survey
+from .survey import Survey, rarely_feasible, survey
 
 SEVERITIES = ("error", "warning", "info")
-LOW_FRACTION = 0.01  # below this feasible fraction, rejection sampling wastes most draws
 LOG_SPAN = 1000.0  # uniform(low, high) with 0 < low and high / low at least this: likely a log scale
 DEFAULT_TRIES = 256  # draws of the parameters without a default when checking the defaults
 
@@ -438,14 +437,10 @@ class _Checks:
                      self._statement_span(dim.pos))
 
     def _fraction(self):
-        fraction = self.survey.fraction
-        if fraction.high >= LOW_FRACTION or not self.survey.wheres:
+        rare = rarely_feasible(self.survey)
+        if rare is None:
             return
-        tight = min((s for s in self.survey.wheres if s.constraint.pos is not None),
-                    key=lambda s: s.pass_rate, default=None)
-        if tight is None:
-            return
-        c = tight.constraint
+        fraction, c = rare
         per = f"about {1 / fraction.value:,.0f}" if fraction.value > 0 else "thousands of"
         self.add("S110", f"only {fraction.describe()} of draws meet the constraints (the tightest is "
                  f"'where {c.text}'): sampling draws {per} configurations for each one kept",

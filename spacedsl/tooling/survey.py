@@ -25,6 +25,7 @@ from ..space.model import Batch, decode
 EXACT_LIMIT = 10**6  # components with at most this many grid rows are enumerated exactly
 DRAWS = 10_000  # larger ones, and those naming a distribution, are sampled this many times
 RESOLUTION = 5  # the default resolution of Space.grid
+LOW_FRACTION = 0.01  # below this feasible fraction, rejection sampling wastes most draws
 Z95 = 1.959963984540054
 
 
@@ -128,6 +129,17 @@ class Survey:
     ifs: list
     wheres: list
     unseen: list
+
+
+def rarely_feasible(measured):
+    """``(fraction, tightest constraint)`` when a measured `Survey`'s feasible fraction is surely below
+    `LOW_FRACTION` (the upper end of its 95 % interval is) and a constraint with a position is to
+    blame (the one the fewest draws meet where it applies); otherwise None."""
+    fraction = measured.fraction
+    if fraction.high >= LOW_FRACTION:
+        return None
+    tight = min((s for s in measured.wheres if s.constraint.pos is not None), key=lambda s: s.pass_rate, default=None)
+    return None if tight is None else (fraction, tight.constraint)
 
 
 def percent(p):
