@@ -144,6 +144,17 @@ def test_uniform_over_the_whole_float_range_is_accepted():
     parse("x ~ loguniform(1e-300, 1.7976931348623157e308)").sample(10, seed=0)
 
 
+@pytest.mark.parametrize("value", ["1e308", "-1e308", "1.7976931348623157e308"])
+def test_a_default_too_far_outside_a_float_range_is_a_dsl_error(value):
+    with pytest.raises(DSLError) as info:
+        parse(f"x in 0..0.1 step 0.1 = {value}")
+    assert (info.value.line, info.value.column) == (1, 24) and "not in the domain of 'x'" in info.value.message
+    space = parse("x in 0..0.1 step 0.1 = 0.1")
+    space.validate({"x": 0.1})
+    with pytest.raises(ValueError, match="'x' must be one of 0..0.1 step 0.1"):
+        space.validate({"x": float(value)})
+
+
 # ============================================================== sizes that blow up
 
 

@@ -126,6 +126,8 @@ class RangeValues:
             k, rem = divmod(value - self.low, self.step)
             return k if rem == 0 and 0 <= k < self.size else None
         k = (value - self.low) / self.step
+        if not math.isfinite(k):  # 1e308 / 0.1: far outside any range
+            return None
         i = round(k)
         if abs(k - i) > 1e-9 * max(1.0, abs(k)) or not 0 <= i < self.size:
             return None
