@@ -65,15 +65,26 @@ def jobs(text):
     return value
 
 
-def seconds(text):
-    """A positive number of seconds (``1.5``, ``90``)."""
+def _above(text, low, expected, must):
+    """A finite number greater than ``low``; the two texts say what was expected."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not low < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be {must}, got {text}")
     return value
+
+
+def seconds(text):
+    """A positive number of seconds (``1.5``, ``90``)."""
+    return _above(text, 0, "a number of seconds", "a positive number of seconds")
+
+
+def factor(text):
+    """A number greater than 1 (a whole one as an int)."""
+    value = _above(text, 1, "a number greater than 1", "greater than 1 (each budget is F times the one before)")
+    return int(value) if value.is_integer() else value
 
 
 # ---------------------------------------------------------------- values

@@ -80,8 +80,8 @@ from ..running.search import check_params, search
 from ..running.objects import DEFAULT_ALLOW, ImportRule, resolve
 from ..space import load, parse
 from ..storage import StoreError, open_storage, open_study
-from .console import (InputError, Progress, error, first_line, jobs, json_default, non_negative_int, positive_int,
-                      seconds, step_text, value_text)
+from .console import (InputError, Progress, error, factor, first_line, jobs, json_default, non_negative_int,
+                      positive_int, seconds, step_text, value_text)
 from .data import BUILTIN_DATASETS, load_data, refuse_missing
 from .datacheck import check_data
 from .estimators import load_estimator
@@ -122,17 +122,6 @@ def _prune(text):
             return f"percentile:{arg.strip()}"
         raise argparse.ArgumentTypeError(f"the percentile must be a number in 0..100, e.g. percentile:25; got {text!r}")
     raise argparse.ArgumentTypeError(f"expected median or percentile:P (P in 0..100), got {text!r}")
-
-
-def _factor(text):
-    """A number greater than 1 (a whole one as an int)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number greater than 1, got {text!r}") from None
-    if not 1 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be greater than 1 (each budget is F times the one before), got {text}")
-    return int(value) if value.is_integer() else value
 
 
 def _option(text):
@@ -189,7 +178,7 @@ def add_parser(subparsers):
     p.add_argument("--max-resource", type=positive_int, metavar="N",
                    help="the largest budget of --resource (default: the estimator's own value, or every "
                         "training sample for n_samples)")
-    p.add_argument("--factor", type=_factor, metavar="F",
+    p.add_argument("--factor", type=factor, metavar="F",
                    help="each budget is F times the one before; the halving rate of sha, hyperband and asha "
                         "(default: 3)")
     p.add_argument("--trials", type=positive_int, default=50, metavar="N",
