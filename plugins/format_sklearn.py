@@ -616,9 +616,10 @@ class SklearnFormat:
         return from_native(json.loads(text), lossy)
 
     def knows(self, obj):
-        dicts = [obj] if isinstance(obj, Mapping) else obj if isinstance(obj, list) else None
+        dicts = [obj] if isinstance(obj, dict) else obj if isinstance(obj, list) else None  # plain dicts, not
+        # another tool's mapping (a ConfigSpace ConfigurationSpace is a Mapping of distributions)
         return bool(dicts) and all(
-            isinstance(d, Mapping) and d and all(isinstance(v, list | tuple) or hasattr(v, "rvs") for v in d.values())
+            isinstance(d, dict) and d and all(isinstance(v, list | tuple) or hasattr(v, "rvs") for v in d.values())
             for d in dicts)
 
 

@@ -54,8 +54,6 @@ DEFAULT_PLUGINS = (
     ("optuna", "spacedsl_plugins.optuna"),
     ("hyperopt", "spacedsl_plugins.hyperopt"),
     ("wandb", "spacedsl_plugins.wandb"),
-    # formats.format_of takes the first format that knows an object: ConfigSpace's (a Mapping of
-    # distributions) before scikit-learn's (any mapping of lists and distributions)
     ("configspace", "spacedsl_plugins.format_configspace"),
     ("sklearn", "spacedsl_plugins.format_sklearn"),
 )

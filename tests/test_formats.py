@@ -99,6 +99,30 @@ def test_native_objects_find_their_format(no_where):
         spacedsl.convert(SPACE, "no-wher")
 
 
+class Greedy(NoConstraints):
+    def knows(self, obj):
+        return isinstance(obj, dict)
+
+
+class GreedyPlugin:
+    @hookimpl
+    def spacedsl_formats(self):
+        return {"greedy": Greedy()}
+
+
+def test_a_native_object_two_formats_know_asks_which_whatever_the_order():
+    plugin = GreedyPlugin()
+    plugins.register(plugin, name="greedy_plugin")
+    try:
+        grid = {"a": [1, 2]}
+        with pytest.raises(spacedsl.PluginError, match=r"formats (sklearn, greedy|greedy, sklearn) all know a "
+                                                       r"builtins.dict; pass source=NAME"):
+            spacedsl.convert(grid, "spacedsl")
+        assert spacedsl.convert(grid, "spacedsl", source="sklearn").names == ("a",)
+    finally:
+        plugins.unregister(plugin)
+
+
 def test_two_plugins_offering_one_format_is_an_error_naming_both(no_where):
     other = Plugin()
     plugins.register(other, name="second_plugin")

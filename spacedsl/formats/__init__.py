@@ -183,6 +183,9 @@ def format_of(obj):
         raise PluginError(f"no registered format knows a {type(obj).__module__}.{type(obj).__qualname__}; "
                           f"formats that read native objects: {', '.join(readers) or 'none'}; "
                           "pass source=NAME to say which")
+    if len(found) > 1:
+        raise PluginError(f"formats {', '.join(found)} all know a {type(obj).__module__}.{type(obj).__qualname__}; "
+                          "pass source=NAME to say which")
     return found[0]
 
 
