@@ -26,7 +26,7 @@ import spacedsl
 from spacedsl.language import ast
 from spacedsl.formats import Losses, require
 from spacedsl.space.checks import MAX_RANGE
-from spacedsl.tooling.survey import rarely_feasible, survey
+from spacedsl.space.survey import rarely_feasible, survey
 from spacedsl.hookspecs import hookimpl
 from spacedsl.integrations.optuna import Suggest, plan_for, sampler_strategy
 from spacedsl_plugins._native import build, checked, choice, dist, int_range, is_literal, lit

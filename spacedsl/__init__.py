@@ -8,34 +8,46 @@
 
 from __future__ import annotations
 
-from .formats import ConversionError, convert
-from .hookspecs import hookimpl
-from .language.ast import Ref
-from .language.errors import DSLError, DSLSemanticError, DSLSyntaxError
-from .language.printer import dumps
-from .plugins import PluginError
-from .running.minimize import MinimizeResult, minimize
-from .results.importance import importance
-from .results.report import write_report
-from .running.objects import ImportRule
-from .running.search import SearchResult, search
-from .space import Space, load, parse
-from .space.tree import walk
-from .storage import Store, StoreError, Trial
-from .strategies.pruning import Median, Percentile  # noqa: F401 (prune=spacedsl.Median(min_trials=10))
+import importlib
 
-__all__ = ["ConversionError", "DSLError", "DSLSemanticError", "DSLSyntaxError", "ImportRule", "MinimizeResult",
-           "PluginError", "Ref", "SearchResult", "Space", "SpaceSearchCV", "Store", "StoreError", "Trial", "convert",
-           "dumps", "hookimpl", "importance", "load", "minimize", "parse", "search", "walk", "write_report"]
-# and the module `plot` (extra [plot]: matplotlib), on first use, left out of * imports
+# Every public name is imported on first use (PEP 562), so that `import spacedsl` -- and a tool that
+# only imports a submodule, such as Pygments loading our lexer through its entry point -- pays for
+# nothing it does not touch. ``from spacedsl import *`` and ``dir(spacedsl)`` still see them all.
+_EXPORTS = {
+    "ConversionError": "formats", "convert": "formats",
+    "hookimpl": "hookspecs",
+    "Ref": "language.ast",
+    "DSLError": "language.errors", "DSLSemanticError": "language.errors", "DSLSyntaxError": "language.errors",
+    "dumps": "language.printer",
+    "PluginError": "plugins",
+    "MinimizeResult": "running.minimize", "minimize": "running.minimize",
+    "importance": "results.importance",
+    "write_report": "results.report",
+    "ImportRule": "running.objects",
+    "SearchResult": "running.search", "search": "running.search",
+    "SpaceSearchCV": "running.sklearn",
+    "Space": "space", "load": "space", "parse": "space",
+    "walk": "space.tree",
+    "Store": "storage", "StoreError": "storage", "Trial": "storage",
+    "Median": "strategies.pruning", "Percentile": "strategies.pruning",  # prune=spacedsl.Median(min_trials=10)
+}
+__all__ = sorted(name for name in _EXPORTS if name not in ("Median", "Percentile"))
+# and the modules `plot` (extra [plot]: matplotlib) and `integrations`, on first use, left out of * imports
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    if name == "SpaceSearchCV":  # imported on first use, so `import spacedsl` stays light
-        from .running.sklearn import SpaceSearchCV
-        return SpaceSearchCV
-    if name in ("integrations", "plot"):  # submodules on first use: `spacedsl.plot` needs the [plot] extra
-        import importlib
-        return importlib.import_module("." + name, __name__)
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # the next lookup is an ordinary attribute
+        return value
+    try:  # a submodule: spacedsl.plot (needs the [plot] extra), spacedsl.integrations, ...
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
     raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -13,7 +13,7 @@ from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl.cli import main
 from spacedsl.tooling.diff import diff_spaces
-from spacedsl.tooling.survey import survey
+from spacedsl.space.survey import survey
 
 OLD = '''\
 kernel in ["linear", "rbf", "poly"]

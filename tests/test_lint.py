@@ -12,7 +12,7 @@ from siblings import sibling  # noqa: E402  (tests/ is on sys.path)
 import spacedsl
 from spacedsl.cli import main
 from spacedsl.tooling.lint import CODES, Finding, lint_report, lint_text
-from spacedsl.tooling.survey import EXACT_LIMIT, survey
+from spacedsl.space.survey import EXACT_LIMIT, survey
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 

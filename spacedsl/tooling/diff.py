@@ -23,7 +23,7 @@ from ..language.printer import domain_text, dumps, expr_text, literal_text
 from ..space import parse
 from ..space.expr import names_in
 from .lint import read_space_file
-from .survey import percent, survey
+from ..space.survey import percent, survey
 
 FINITE_COMPARE = 100_000  # finite domains up to this size are compared value by value
 DEV_NULL = "/dev/null"

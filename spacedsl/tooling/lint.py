@@ -22,7 +22,7 @@ from ..language.errors import DSLError, DSLSyntaxError
 from ..language.printer import expr_text, literal_text
 from ..space import parse
 from ..space.model import MISSING, decode
-from .survey import Survey, rarely_feasible, survey
+from ..space.survey import Survey, rarely_feasible, survey
 
 SEVERITIES = ("error", "warning", "info")
 LOG_SPAN = 1000.0  # uniform(low, high) with 0 < low and high / low at least this: likely a log scale

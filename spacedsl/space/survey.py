@@ -18,9 +18,9 @@ import numpy as np
 
 from ..language import ast
 from ..language.ast import literal_key
-from ..space.expr import names_in
-from ..space.grid import CHUNK
-from ..space.model import Batch, decode
+from .expr import names_in
+from .grid import CHUNK
+from .model import Batch, decode
 
 EXACT_LIMIT = 10**6  # components with at most this many grid rows are enumerated exactly
 DRAWS = 10_000  # larger ones, and those naming a distribution, are sampled this many times
