@@ -67,10 +67,16 @@ def test_intermediate_draws_one_line_a_trial_pruned_ones_ending_early(db):
     matplotlib.pyplot.close("all")
 
 
-def test_intermediate_of_a_result_says_it_has_no_reports():
-    result = spacedsl.minimize(budgets_loss, SPACE, strategy="random", n_trials=3, seed=0)
+def test_a_result_keeps_the_reports_as_the_store_does(db):
+    result = spacedsl.minimize(budgets_loss, SPACE, strategy="random", n_trials=12, seed=0,
+                               prune=OddTrialsStopAtStep9())
+    stored = load(db)
+    assert [t.reports for t in result.trials] == [t.reports for t in stored.trials] == list(stored.reports)
+    assert [len(t.reports) for t in result.trials] == [5, 3] * 6
     ax = plot.intermediate(result)
-    assert "a result does not keep them" in " ".join(t.get_text() for t in ax.texts)
+    assert {c.get_label() for c in ax.collections} >= {"complete (6)", "pruned (6)"}
+    assert "no trial reported" in " ".join(t.get_text() for t in plot.intermediate(
+        spacedsl.minimize(lambda c: c["x"], SPACE, strategy="random", n_trials=2, seed=0)).texts)
     matplotlib.pyplot.close("all")
 
 

@@ -114,7 +114,7 @@ def draw_history(data, ax):
 def intermediate(source, study=None, *, space=None, ax=None):
     """Each trial's intermediate values (its ``report(step, value)`` calls) against the step, one line
     a trial: complete trials in blue (the best in green), pruned ones in orange ending where they
-    were stopped (a mark). A store keeps the reports; a result does not (the plot then says so).
+    were stopped (a mark), from a store or a result.
     At most `MAX_LINES` lines (the best and a seeded sample of the rest); a log step axis when the
     steps span a factor of 20 or more (a resource's growing budgets)."""
     data = load(source, study, space)
@@ -125,9 +125,7 @@ def draw_intermediate(data, ax):
     shown = [i for i, t in enumerate(data.trials)
              if i < len(data.reports) and data.reports[i] and t.state in (COMPLETE, PRUNED) and t.value is not None]
     if not shown:
-        why = ("no trial reported intermediate values" if data.reports else
-               "no intermediate values: a result does not keep them (plot the store)")
-        return _empty(ax, why)
+        return _empty(ax, "no trial reported intermediate values")
     total = len(shown)
     if total > MAX_LINES:
         keep = _sample([data.trials[i] for i in shown], data, MAX_LINES)

@@ -9,8 +9,8 @@
 
 A store knows its study's space, strategy and direction and when each trial started and ended; a
 result knows none of that (pass ``space=`` so that log scales, categories and conditions are
-read from the space, not guessed from the values). A store also keeps each trial's intermediate
-reports (``report(step, value)``: `StudyData.reports`), which `spacedsl.plot.intermediate` draws.
+read from the space, not guessed from the values). Both keep each trial's intermediate reports
+(``report(step, value)``: `Trial.reports`, `StudyData.reports`), which `spacedsl.plot.intermediate` draws.
 
 Pruned trials (stopped early) keep their last reported value: `history` marks them and
 `intermediate` draws how they got there, while importance, `slice`, `parallel` and `contour` use
@@ -19,7 +19,6 @@ complete trials only (a pruned trial's value is not comparable to a finished one
 
 from __future__ import annotations
 
-import json
 import math
 import os
 
@@ -28,7 +27,8 @@ import attrs
 from ..language.errors import did_you_mean
 from ..space import Space, as_space
 from ..storage.sqlite import Store, left_over
-from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial, best_candidates
+from ..storage.trials import (COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial, best_candidates,
+                              reports_of)
 
 STATES = (COMPLETE, PRUNED, FAILED, INTERRUPTED, RUNNING)  # the order counts and legends use
 
@@ -141,7 +141,8 @@ def _from_result(result):
     elapsed = getattr(result, "elapsed", None)
     return StudyData(name="result", trials=result.trials, direction=direction,
                      test_score=getattr(result, "test_score", None),
-                     elapsed=elapsed or sum(t.duration or 0.0 for t in result.trials), source=kind)
+                     elapsed=elapsed or sum(t.duration or 0.0 for t in result.trials), source=kind,
+                     reports=[t.reports for t in result.trials])
 
 
 def _from_store(store, study, path):
@@ -161,7 +162,7 @@ def _from_store(store, study, path):
         if left_over(r):  # running in a process that is gone: as opening the study will record it
             r.update(state=FAILED, error=INTERRUPTED)
     trials = [Trial(r["number"], r["params"], r["value"], r["state"], r["error"], r["duration"] or 0.0,
-                    r.get("step"), r.get("max_step")) for r in rows]
+                    r.get("step"), r.get("max_step"), reports_of(r.get("info"))) for r in rows]
     started = [r.get("started") for r in rows]
     finished = [r.get("finished") for r in rows]
     times = [t for t in started + finished if t is not None]
@@ -172,21 +173,4 @@ def _from_store(store, study, path):
     return StudyData(name=study, trials=trials, direction=row.get("direction") or "minimize", space=space,
                      strategy=row["strategy"], started=started, finished=finished,
                      elapsed=(max(times) - min(times)) if times else None, source=os.fspath(path),
-                     reports=[_reports(r.get("info")) for r in rows])
-
-
-def _reports(info):
-    """The ``((step, value), ...)`` a trial's stored info keeps (``info["reports"]``); () if none or odd."""
-    try:
-        info = json.loads(info) if isinstance(info, str) else info
-    except ValueError:
-        return ()
-    reports = info.get("reports") if isinstance(info, dict) else None
-    if not isinstance(reports, list):
-        return ()
-    out = []
-    for pair in reports:
-        if (isinstance(pair, list) and len(pair) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in pair)):
-            out.append((float(pair[0]), float(pair[1])))
-    return tuple(out)
+                     reports=[t.reports for t in trials])

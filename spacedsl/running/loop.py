@@ -406,11 +406,11 @@ class TrialLoop:
         step = reports[-1][0] if reports else None
         if stopped is not None:  # pruned: whatever the trial returned or raised after it was told to stop
             trial = Trial(number, dict(config), stopped[1], PRUNED, None, outcome.duration, stopped[0],
-                          max_step_of(config))
+                          max_step_of(config), map(tuple, reports))
         else:
             trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
                           None if ok else (outcome.error or f"ValueError: the result was {outcome.value!r}"),
-                          outcome.duration, step, max_step_of(config))
+                          outcome.duration, step, max_step_of(config), map(tuple, reports))
         info = outcome.info
         if reports:
             info = {**(info or {}), "reports": reports}

@@ -38,7 +38,7 @@ import uuid
 from ..language.ast import Ref
 from ..language.printer import dumps
 from ..space import as_space
-from .trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial
+from .trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial, reports_of
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
 HEARTBEAT = 30.0     # seconds between heartbeats of a process's running trials
 MINIMIZE_SQL = "'minimize'"  # the direction of every study written before studies had one
@@ -334,7 +334,7 @@ class Store:
             if _number_or_none(x) is False or (x is not None and not math.isfinite(x)):
                 raise self._damaged(what, f"its {name} {str(x)[:20]!r} is not a number")
         info = None if info is None else self._params(info, what, "info")
-        return Trial(number, params, value, state, error, duration or 0.0, step, max_step), info
+        return Trial(number, params, value, state, error, duration or 0.0, step, max_step, reports_of(info)), info
 
     _ADDED = (("trials", "seed", "INTEGER"), ("trials", "info", "TEXT"), ("trials", "heartbeat", "REAL"),
               ("studies", "direction", "TEXT NOT NULL DEFAULT 'minimize'"), ("trials", "step", "REAL"),

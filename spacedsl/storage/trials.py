@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import attrs
 
 COMPLETE, FAILED, RUNNING, PRUNED = "complete", "failed", "running", "pruned"
@@ -29,6 +32,7 @@ class Trial:
         duration: Seconds spent evaluating it.
         step: The last step it reported (``report(step, value)``), else None.
         max_step: Where the strategy asked it to stop (a budgeted strategy's rung), else None.
+        reports: Its ``report(step, value)`` calls, ``((step, value), ...)`` in order (not compared).
     """
 
     number: int
@@ -39,6 +43,7 @@ class Trial:
     duration: float = 0.0
     step: float | None = None
     max_step: float | None = None
+    reports: tuple = attrs.field(default=(), converter=tuple, eq=False, repr=False)
 
     @property
     def interrupted(self):
@@ -50,6 +55,24 @@ class Trial:
     def finished(self):
         """Complete, pruned, or failed on its own account (not interrupted): what a trial budget counts."""
         return self.state in (COMPLETE, FAILED, PRUNED) and not self.interrupted
+
+
+def reports_of(info):
+    """The ``((step, value), ...)`` a trial's info keeps (``info["reports"]``, a dict or its JSON text);
+    () if none or odd."""
+    try:
+        info = json.loads(info) if isinstance(info, str) else info
+    except ValueError:
+        return ()
+    reports = info.get("reports") if isinstance(info, dict) else None
+    if not isinstance(reports, list | tuple):
+        return ()
+    out = []
+    for pair in reports:
+        if (isinstance(pair, list | tuple) and len(pair) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair)):
+            out.append((float(pair[0]), float(pair[1])))
+    return tuple(out)
 
 
 def best_candidates(trials):
