@@ -322,7 +322,7 @@ class TrialLoop:
             report = Reporter(number, max_step, decide=self.decide, watched=watched)
         else:
             if self.hub is None:
-                self.hub = ReportHub(self.workers.dask_client)
+                self.hub = ReportHub(self.decide, self.workers.dask_client)
             report = self.hub.reporter(number, max_step, watched)
         started = time.monotonic()
         future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study, report)
@@ -337,6 +337,8 @@ class TrialLoop:
         self.reports[number].append([step, value])
         max_step = self.max_steps.get(number)
         loss = _loss(value, self.maximize)
+        if not math.isfinite(loss):  # NaN or an infinity: diverged, the worst there is (never the best)
+            loss = math.inf
         stop = max_step is not None and step >= max_step
         for judge in self.judges:  # each sees every report, so their records stay whole
             stop = bool(judge.prune(number, step, loss)) or stop
@@ -464,7 +466,8 @@ class TrialLoop:
         ok = outcome.value is not None and math.isfinite(outcome.value)
         step = reports[-1][0] if reports else None
         if stopped is not None:  # pruned: whatever the trial returned or raised after it was told to stop
-            trial = Trial(number, dict(config), stopped[1], PRUNED, None, outcome.duration, stopped[0],
+            value = stopped[1] if math.isfinite(stopped[1]) else None  # as the store keeps it
+            trial = Trial(number, dict(config), value, PRUNED, None, outcome.duration, stopped[0],
                           max_step_of(config), map(tuple, reports))
         else:
             trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
