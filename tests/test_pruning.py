@@ -54,8 +54,12 @@ def test_make_pruner_forms():
     assert isinstance(make_pruner("median"), Median)
     p = make_pruner("percentile:25")
     assert isinstance(p, Percentile) and p.percentile == 25.0
-    custom = Percentile(10, min_trials=1)
-    assert make_pruner(custom) is custom
+    custom = Percentile(10, min_trials=1, warmup_steps=2)
+    custom.prune(0, 3, 1.0)
+    copied = make_pruner(custom)  # its settings, without another search's records
+    assert type(copied) is Percentile and repr(copied) == repr(custom) and copied is not custom
+    assert copied.losses == {} and custom.losses == {3: {0: 1.0}}
+    assert type(make_pruner(Median(min_trials=3))) is Median
 
     class Mine:
         def prune(self, number, step, loss):
@@ -82,3 +86,21 @@ def test_make_pruner_refuses_anything_else(spec, message):
 def test_bad_options(kwargs):
     with pytest.raises(ValueError):
         Percentile(**kwargs)
+
+
+def test_one_pruner_object_serves_many_searches_alike():
+    import spacedsl
+
+    def loss(config, report):
+        for step in (1, 2, 3):
+            if report(step, config["x"] * step):
+                break
+        return config["x"] * 3
+
+    shared = Median(min_trials=1)
+    runs = [spacedsl.minimize(loss, "x ~ uniform(0, 1)", strategy="random", n_trials=8, seed=0, prune=shared)
+            for _ in range(2)]
+    fresh = spacedsl.minimize(loss, "x ~ uniform(0, 1)", strategy="random", n_trials=8, seed=0,
+                              prune=Median(min_trials=1))
+    states = [[(t.state, t.step) for t in r.trials] for r in (*runs, fresh)]
+    assert states[0] == states[1] == states[2] and any(s == "pruned" for s, _ in states[0])

@@ -3,12 +3,16 @@
 A pruner is any object with ``prune(number, step, loss) -> bool`` (and optionally
 ``tell(number, loss)``): the trial loop calls it for every report of a running trial (losses:
 lower is better; `search` negates its scores), on top of whatever the strategy is, and stops the
-trial when it answers True. `make_pruner` turns the ``prune=`` argument into one.
+trial when it answers True. `make_pruner` turns the ``prune=`` argument into one; a `Percentile`
+(or `Median`) object given there is copied with no records, so one object may serve many searches
+(trial numbers start at 0 in each: its records would mix them up). A pruner of your own is used as
+it is.
 """
 
 from __future__ import annotations
 
 import collections
+import copy
 import math
 import numbers
 
@@ -92,6 +96,10 @@ def make_pruner(spec):
         raise ValueError(f"unknown pruner {spec!r}{hint} prune takes one of: {', '.join(FORMS)}")
     if isinstance(spec, type):
         raise ValueError(f"prune={spec.__name__}: pass an instance, e.g. prune={spec.__name__}(), not the class")
+    if isinstance(spec, Percentile):  # its settings, none of another search's records
+        fresh = copy.copy(spec)
+        fresh.losses = collections.defaultdict(dict)
+        return fresh
     if callable(getattr(spec, "prune", None)):
         return spec
     raise ValueError(f"prune must be one of: {', '.join(FORMS)}; got {spec!r} (of type {type(spec).__name__})")
