@@ -154,6 +154,9 @@ class Halving(Strategy):
         sampler: The `Sampler` new configurations come from.
         results: ``{budget: [(config, loss)]}`` of everything told (loss None: failed).
         seen: Keys of every configuration proposed or told.
+        last_report: ``{trial number: (step, loss)}`` of the last report of each trial not told yet.
+        options: The names of the options it takes (``spacedsl tune`` checks ``--strategy-option``
+            against them, as the constructors take ``**options``).
     """
 
     name = "halving"
