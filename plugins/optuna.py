@@ -4,7 +4,9 @@ Loading this plugin does not import optuna; asking for ``optuna:TPESampler`` or 
 The strategy and `suggest` are in `spacedsl.integrations.optuna`.
 
 The format, define-by-run first: ``convert(space, "optuna")`` is a `Suggest` (``config =
-fn(trial)``), exact for every space. ``kind="distributions"`` gives ``{name: optuna
+fn(trial)``), exact for every space; a space whose constraints fewer than 1 % of draws meet is
+refused all the same (each draw breaking a ``where`` is a pruned trial: the study would be nearly
+all pruned trials; ``lossy=True`` converts it unchanged, with a warning). ``kind="distributions"`` gives ``{name: optuna
 distribution}`` (for ``study.ask(fixed_distributions=...)``, ``optuna.distributions``-based
 tools, and `dumps`, its JSON) for a space Optuna's distributions can carry: no ``if``, ``where``
 or tied group, and only ``uniform``, ``loguniform`` (without ``step`` or ``: int``: Optuna weighs

@@ -220,3 +220,79 @@ def test_the_default_study_is_named_after_the_space_file(tmp_path):
     spacedsl.search(SVC(), spacedsl.load(file), X, Y, strategy="random", n_trials=2, storage=tmp_path / "r.sqlite")
     with Store(tmp_path / "r.sqlite") as store:
         assert [s["name"] for s in store.studies()] == ["svm"]
+
+
+# ------------------------------------------------------------ taken proposals (twins)
+def _rung_loss(c, report):
+    loss = {"a": 1.0, "b": 2.0, "c": 3.0}[c["x"]]
+    time.sleep(0.05)
+    for step in (1, 2, 3):
+        if report(step, loss + 1 / step):
+            break
+    return loss
+
+
+SHA = {"max_resource": 3, "n_configs": 6}
+
+
+def test_a_proposal_whose_twin_runs_is_told_the_twins_result_so_a_rung_fills(tmp_path):
+    """Three values, six configurations a rung: repeats are refused by the store while their twin runs
+    (two threads); they are told the twin's loss, so sha goes on to its top rung and the budget."""
+    with cf.ThreadPoolExecutor(2) as pool:
+        result = spacedsl.minimize(_rung_loss, 'x in ["a", "b", "c"]', strategy="sha", strategy_options=SHA,
+                                   n_trials=12, executor=pool, storage=tmp_path / "s.db", seed=1)
+    assert len(result.trials) == 12  # was 3: the first rung never filled
+    assert any(t.state == COMPLETE and t.max_step is None for t in result.trials)  # the top rung ran
+    assert result.best_params == {"x": "a"}
+
+
+def _other_process_runs_a(path):
+    """A second store on the file, as another process would hold it, running ``a``'s first rung."""
+    other = Store(path)
+    other.create_or_load_study("shared", spacedsl.parse('x in ["a", "b"]'), "sha")
+    return other, other.start_trial("shared", {"x": "a"}, max_step=1)
+
+
+TWO = {"max_resource": 3, "n_configs": 2}
+
+
+def test_a_twin_in_another_process_is_waited_for(tmp_path):
+    other, number = _other_process_runs_a(tmp_path / "s.db")
+    def finish():  # from another thread, so with its own connection (a Store belongs to its thread)
+        with Store(tmp_path / "s.db") as late:
+            late.finish_trial("shared", number, 2.0, "pruned", step=1.0)
+
+    timer = threading.Timer(1.0, finish)
+    started = time.monotonic()
+    timer.start()
+    try:
+        result = spacedsl.minimize(_rung_loss, 'x in ["a", "b"]', strategy="sha", strategy_options=TWO,
+                                   n_trials=10, storage=tmp_path / "s.db", study="shared", seed=1)
+    finally:
+        timer.join()
+        other.close()
+    assert time.monotonic() - started >= 1.0  # it waited for the twin instead of ending with the rung unfilled
+    ours = [t for t in result.trials if t.number != number]
+    assert next(t for t in ours if t.params == {"x": "a"}).max_step is None  # promoted on the other's result
+    assert sum(t.finished for t in result.trials) == 10  # the other's trial, then the budget
+    assert result.trials[number].state == "pruned" and result.trials[number].value == 2.0  # as the store has it
+    assert result.best_params == {"x": "a"}
+
+
+def test_a_twin_whose_process_is_gone_is_run_here(tmp_path, monkeypatch):
+    from spacedsl.running import loop
+
+    other, number = _other_process_runs_a(tmp_path / "s.db")
+    monkeypatch.setattr(loop, "left_over", lambda row: row["number"] == number and row["state"] == "running")
+    try:
+        result = spacedsl.minimize(_rung_loss, 'x in ["a", "b"]', strategy="sha", strategy_options=TWO,
+                                   n_trials=10, storage=tmp_path / "s.db", study="shared", seed=1)
+    finally:
+        other.close()
+    with Store(tmp_path / "s.db") as store:
+        gone = next(t for t in store.trials("shared") if t.number == number)
+    assert (gone.state, gone.error) == (FAILED, INTERRUPTED)  # recorded as opening the study would have
+    assert (result.trials[number].state, result.trials[number].error) == (FAILED, INTERRUPTED)
+    assert any(t.params == {"x": "a"} and t.max_step == 1 and t.state == "pruned" for t in result.trials
+               if t.number != number)  # and run here instead
+    assert result.best_params == {"x": "a"}

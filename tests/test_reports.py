@@ -235,3 +235,143 @@ def test_full_budget_random_fits_only_the_top_budget(tmp_path):
         watched = [info["reports"] for _, info in store.trials_with_info("watched")]
     assert [[step for step, _ in r] for r in plain] == [[27.0], [27.0]]
     assert [[step for step, _ in r] for r in watched] == [[1.0, 3.0, 9.0, 27.0]] * 2
+
+
+# ------------------------------------------------------------ review fixes (issue 12 follow-up)
+class RunsInSubmit(cf.Executor):
+    """An executor that runs the call inside ``submit``, in the caller's thread (common for debugging)."""
+
+    def submit(self, fn, *args, **kwargs):
+        future = cf.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_an_executor_that_runs_trials_inside_submit_is_answered_at_once():
+    result = spacedsl.minimize(reporting_loss, SPACE, strategy="random", n_trials=4, seed=0,
+                               prune=OddTrialsStopAtStep3(), executor=RunsInSubmit())
+    assert [t.state for t in result.trials] == ["complete", "pruned"] * 2  # was a deadlock
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+    X, y = load_iris(return_X_y=True)  # the evaluators report after each fold: no pruning needed to hang
+    found = spacedsl.search(DecisionTreeClassifier(), "max_depth in [2, 3]", X, y, strategy="grid",
+                            executor=RunsInSubmit(), seed=0)
+    assert len(found.trials) == 2
+
+
+def _ours():
+    import threading
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith("spacedsl-report"))
+
+
+@pytest.mark.parametrize("workers", ["threads", "loky"])
+def test_searches_on_workers_leave_no_report_threads_or_sockets_behind(workers):
+    import os
+    kwargs = {"threads": {}, "loky": {"n_jobs": 2}}[workers]
+    with cf.ThreadPoolExecutor(2) as pool:
+        if workers == "threads":
+            kwargs["executor"] = pool
+        fds = None
+        for seed in range(3):
+            spacedsl.minimize(reporting_loss, SPACE, strategy="random", n_trials=2, seed=seed, prune="median",
+                              **kwargs)
+            assert _ours() == []
+            now = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+            fds = now if fds is None else fds
+            assert now <= fds  # was one socket and a thread more per search
+
+
+def test_a_connection_that_never_authenticates_delays_no_report(monkeypatch):
+    import pickle
+    import socket
+    import threading
+    import time
+
+    from spacedsl.running import reports
+
+    monkeypatch.setattr(reports, "HANDSHAKE_TIMEOUT", 1.0)
+    def decide(number, step, value):
+        return step >= 2
+
+    hub = reports.ReportHub(decide)
+    try:
+        worker = pickle.loads(pickle.dumps(hub.reporter(7)))  # as a worker process receives it
+        stray = socket.socket(socket.AF_UNIX)
+        stray.connect(hub.address)  # connects first, then says nothing
+        answers = []
+        thread = threading.Thread(target=lambda: answers.extend([worker(1, 0.5), worker(2, 0.4)]), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while len(answers) < 2 and time.monotonic() < deadline:
+            for number, step, value, answer in hub.take():
+                answer(decide(number, step, value))
+            time.sleep(0.02)
+        assert answers == [False, True]
+        stray.settimeout(3.0)
+        while stray.recv(1024):  # the challenge, then the end: dropped after HANDSHAKE_TIMEOUT
+            pass
+        stray.close()
+    finally:
+        hub.close()
+    assert _ours() == []
+
+
+def test_an_objective_with_an_optional_second_parameter_gets_no_report():
+    def scaled(config, scale=2.0):
+        return config["x"] * scale
+
+    def named(config, report=None):
+        report(1, config["x"])
+        return config["x"]
+
+    assert spacedsl.minimize(scaled, SPACE, strategy="random", n_trials=2, seed=0).best_value < 2.0
+    assert all(t.step == 1.0 for t in spacedsl.minimize(named, SPACE, strategy="random", n_trials=2, seed=0).trials)
+
+
+def test_a_pruned_trial_that_reported_nan_is_never_the_best(tmp_path):
+    class StopAt2:
+        def prune(self, number, step, loss):
+            return step >= 2
+
+    def diverging(config, report):
+        loss = float("nan") if config["x"] > 0.5 else config["x"]
+        for step in (1, 2):
+            if report(step, loss):
+                break
+        return loss
+
+    for storage in (None, tmp_path / "nan.sqlite"):
+        result = spacedsl.minimize(diverging, SPACE, strategy="random", n_trials=6, seed=5, prune=StopAt2(),
+                                   storage=storage)
+        assert all(t.value is None for t in result.trials if t.params["x"] > 0.5)  # as the store keeps it
+        assert result.best_value == min(t.params["x"] for t in result.trials if t.params["x"] <= 0.5)
+
+
+def test_an_evaluator_taking_only_kwargs_is_not_given_report():
+    from sklearn.base import clone
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from spacedsl.evaluators import Evaluation
+
+    class FitKwargs:  # forwards its keyword arguments to fit (sample_weight=...)
+        def __init__(self, seed=0):
+            pass
+
+        def evaluate(self, estimator, params, X, y, scoring, **fit_kwargs):
+            return Evaluation(clone(estimator).set_params(**params).fit(X, y, **fit_kwargs).score(X, y))
+
+    class Plugin:
+        @hookimpl
+        def spacedsl_evaluators(self):
+            return {"fit-kwargs": FitKwargs}
+
+    plugin = Plugin()
+    plugins.register(plugin, name="fit_kwargs_plugin")
+    try:
+        X, y = load_iris(return_X_y=True)
+        result = spacedsl.search(LogisticRegression(max_iter=300), "C ~ loguniform(0.1, 10)", X, y,
+                                 strategy="random", evaluator="fit-kwargs", n_trials=2, seed=0)
+    finally:
+        plugins.unregister(plugin)
+    assert [t.state for t in result.trials] == ["complete", "complete"]  # was: fit() got 'report'

@@ -51,7 +51,8 @@ import attrs
 
 from .. import plugins
 from ..storage import open_storage, open_study
-from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, TAKEN, Trial
+from ..storage.sqlite import left_over
+from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial, reports_of
 from ..strategies.base import Suggestion, capability, config_key, max_step_of
 from ..strategies.pruning import make_pruner
 from .reports import ReportHub, Reporter
@@ -60,6 +61,7 @@ from .workers import Outcome, Workers, error_text, timeout_text
 MAX_SKIPS = 100  # proposals in a row repeating a complete configuration before one is run anyway
 MAX_BATCH = 1024  # strategies that do not learn from results are asked for at most this many at once
 POLL = 1.0       # seconds between checks of the trial timeouts while waiting for workers
+TWIN_POLL = 0.5  # seconds between looks at the store for a taken proposal's result (its twin's)
 
 
 # ------------------------------------------------------------------ a study
@@ -184,6 +186,9 @@ class TrialLoop:
         stopped: ``{number: (step, value)}``: the running trials told to stop, and where.
         judges: What decides at a report: the strategy (if it has ``prune``) and the pruner.
         on_start: The strategy's optional ``started(number, config)``, called as each trial starts.
+        twins: ``{key: [config, ...]}``: proposals the store refused as `TAKEN` (the same run is going
+            on, here or in another process); each is told the twin's loss once the store has it, so
+            a strategy waiting for every result (a rung of ``sha``) is not left waiting for ever.
     """
 
     def __init__(self, proposer, task, n_trials, *, workers, maximize, ask_size, batch_size, store, study,
@@ -198,6 +203,7 @@ class TrialLoop:
         self.reports, self.stopped, self.max_steps, self.hub = {}, {}, {}, None
         self.judges = [j for j in (proposer, pruner) if callable(getattr(j, "prune", None))]
         self.on_start = getattr(proposer, "started", None)
+        self.twins, self.twins_read = {}, 0.0
         if pruner is not None and pruner not in self.judges:
             raise TypeError(f"a pruner needs a prune(number, step, loss) method; got {type(pruner).__name__}")
         self.exhausted = self.abandoned = self.solo = self.full = False
@@ -212,6 +218,8 @@ class TrialLoop:
             while True:
                 self._start_trials()
                 if not self.flying:
+                    if self._wait_for_twins():
+                        continue
                     break
                 limit = self._limit()
                 ready = self._wait(limit)
@@ -220,6 +228,7 @@ class TrialLoop:
                     self._collect(future)
                 if limit:
                     self._abandon_late(limit)
+                self._read_twins()
         except BaseException:
             _interrupt(self.store, self.study, self.flying)
             self.workers.close(wait=False)
@@ -275,8 +284,9 @@ class TrialLoop:
                 self.full, self.solo = True, False
                 self.queue.appendleft(config)
                 break
-            if started == TAKEN:  # another process runs it, or ran it since we read the study
+            if started == TAKEN:  # a twin runs it (another process, or ours), or ran it since we read the study
                 self.skips += 1
+                self.twins.setdefault(key, []).append(config)
                 continue
             self.skips = 0
 
@@ -289,7 +299,7 @@ class TrialLoop:
             self.untold.clear()
             want = self.batch_size or self.ask_size
             configs = self.proposer.ask(max(1, min(want, self.n_trials - self.finished - len(self.flying))))
-            if not configs and not self.flying:  # (with trials running: "nothing now", ask again later)
+            if not configs and not self.flying and not self.twins:  # (else "nothing now": ask again later)
                 self.exhausted = True
             self.queue.extend(_copy(c) for c in configs)
         return self.queue.popleft() if self.queue else None
@@ -312,7 +322,7 @@ class TrialLoop:
             report = Reporter(number, max_step, decide=self.decide, watched=watched)
         else:
             if self.hub is None:
-                self.hub = ReportHub(self.workers.dask_client)
+                self.hub = ReportHub(self.decide, self.workers.dask_client)
             report = self.hub.reporter(number, max_step, watched)
         started = time.monotonic()
         future = _submit(self.workers, self.task, config, self.trial_timeout, number, self.store, self.study, report)
@@ -327,6 +337,8 @@ class TrialLoop:
         self.reports[number].append([step, value])
         max_step = self.max_steps.get(number)
         loss = _loss(value, self.maximize)
+        if not math.isfinite(loss):  # NaN or an infinity: diverged, the worst there is (never the best)
+            loss = math.inf
         stop = max_step is not None and step >= max_step
         for judge in self.judges:  # each sees every report, so their records stay whole
             stop = bool(judge.prune(number, step, loss)) or stop
@@ -391,6 +403,55 @@ class TrialLoop:
             future.cancel()
             self._record(number, config, Outcome(None, timeout_text(self.trial_timeout), time.monotonic() - started))
 
+    # ------------------------------------------------------------ twins
+    def _wait_for_twins(self):
+        """Nothing of ours runs but proposals wait for their twins: wait for the store to have them
+        (True), unless the budget or the time is up (False: the search ends)."""
+        if not self.twins or self.full or self.finished >= self.n_trials or (
+                self.deadline is not None and time.monotonic() >= self.deadline):
+            return False
+        time.sleep(max(0.0, self.twins_read + TWIN_POLL - time.monotonic()))
+        self._read_twins()
+        return True
+
+    def _read_twins(self):
+        """Tell the taken proposals whose twin has ended its loss (at most every `TWIN_POLL` s); offer
+        again those whose twin was interrupted or whose process is gone."""
+        if not self.twins or time.monotonic() - self.twins_read < TWIN_POLL:
+            return
+        self.twins_read = time.monotonic()
+        latest = {}  # by key, its last run (rows come by number): (Trial, its process is gone)
+        if hasattr(self.store, "trial_rows"):
+            for row in self.store.trial_rows(self.study):
+                trial = Trial(row["number"], row["params"], row["value"], row["state"], row["error"],
+                              row["duration"] or 0.0, row["step"], row["max_step"], reports_of(row["info"]))
+                latest[_key(trial.params, trial.max_step)] = (trial, left_over(row))
+        else:
+            for trial in self.store.trials(self.study):
+                latest[_key(trial.params, trial.max_step)] = (trial, False)
+        mine = {t.number: i for i, t in enumerate(self.trials)}
+        for key in list(self.twins):
+            twin, gone = latest.get(key, (None, False))
+            if twin is not None and twin.state == RUNNING and not gone:
+                continue
+            configs = self.twins.pop(key)
+            if twin is not None and twin.finished:
+                if twin.number in mine:  # resumed while it ran: the record of it is stale
+                    self.trials[mine[twin.number]] = twin
+                loss = _loss(twin.value, self.maximize)
+                if twin.state != FAILED:
+                    self.done[key] = loss
+                for config in configs:
+                    self.proposer.tell(config, loss)
+                continue
+            if gone:  # its process is gone: recorded as opening the study would, so that ours may start
+                self.store.finish_trial(self.study, twin.number, None, FAILED, INTERRUPTED)
+                if twin.number in mine:
+                    self.trials[mine[twin.number]] = attrs.evolve(twin, state=FAILED, error=INTERRUPTED)
+            self.queue.append(configs[0])  # ours to run; any more wait for that run
+            if configs[1:]:
+                self.twins[key] = configs[1:]
+
     # ------------------------------------------------------------ recording
     def _interrupted(self, number, config):
         """A trial cut short, to run again: kept as failed "interrupted", not counted, not told."""
@@ -405,7 +466,8 @@ class TrialLoop:
         ok = outcome.value is not None and math.isfinite(outcome.value)
         step = reports[-1][0] if reports else None
         if stopped is not None:  # pruned: whatever the trial returned or raised after it was told to stop
-            trial = Trial(number, dict(config), stopped[1], PRUNED, None, outcome.duration, stopped[0],
+            value = stopped[1] if math.isfinite(stopped[1]) else None  # as the store keeps it
+            trial = Trial(number, dict(config), value, PRUNED, None, outcome.duration, stopped[0],
                           max_step_of(config), map(tuple, reports))
         else:
             trial = Trial(number, dict(config), float(outcome.value) if ok else None, COMPLETE if ok else FAILED,
@@ -425,8 +487,11 @@ class TrialLoop:
             self.proposer.tell(config, loss)
         else:
             self.untold.append((number, config, loss))
+        key = _key(config, trial.max_step)
         if trial.state in (COMPLETE, PRUNED) and self.store is not None:
-            self.done[_key(config, trial.max_step)] = loss
+            self.done[key] = loss
+        for twin in self.twins.pop(key, ()):
+            self.proposer.tell(twin, loss)
         if self.callback is not None:
             self.callback(trial)
 

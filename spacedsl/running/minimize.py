@@ -66,7 +66,8 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
     ``rule(name)``, or None for `spacedsl.ImportRule`; ``fn`` receives the objects, while trials
     and the result keep the names (see `spacedsl.running.objects`).
 
-    Stopping early: a ``fn`` that takes a second argument is called ``fn(config, report)``;
+    Stopping early: a ``fn`` with a second required positional parameter (or a second one named
+    ``report``) is called ``fn(config, report)``;
     ``report(step, value) -> bool`` records an intermediate loss, and True means stop now (the
     trial ends ``pruned`` with that loss and step, whatever ``fn`` then returns or raises).
     ``report.max_step`` is where a budgeted strategy (``sha``, ``hyperband``) wants the trial to
@@ -94,13 +95,14 @@ def minimize(fn, space, strategy="gp-ei", n_trials=50, seed=0, strategy_options=
 
 
 def takes_report(fn):
-    """Whether ``fn`` takes a second positional argument (``fn(config, report)``)."""
+    """Whether ``fn`` is called ``fn(config, report)``: its second positional parameter is required,
+    or named ``report`` (``def f(config, scale=1.0)`` and ``def f(*args)`` get ``fn(config)``)."""
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: one argument
         return False
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    return len(positional) >= 2 and (positional[1].default is positional[1].empty or positional[1].name == "report")
 
 
 class Objective:

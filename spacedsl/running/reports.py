@@ -6,11 +6,14 @@ its strategy and pruner see every report of every running trial (`spacedsl.runni
 
 * **inline** (``n_jobs=1``): the trial runs in the driver's thread, so `Reporter` calls the
   loop's ``decide`` directly;
-* **anywhere else** (a loky pool, an executor's threads or processes, a Dask cluster): the driver
-  listens on a local socket (a Unix socket; TCP on the address Dask workers reach for a Dask
-  client), authenticated with a random key; each report is one round trip. A thread per
-  connection hands the report to the loop's thread (`ReportHub.wake`), which decides, so the
-  strategy and the store are only ever touched from one thread.
+* **another thread of the driver's process** (an executor's threads): the report is queued for the
+  loop's thread (`ReportHub.wake`) and the trial waits for the answer; an executor that runs the
+  trial inside ``submit``, in the loop's thread itself, is answered at once;
+* **another process** (a loky pool, a process executor, a Dask cluster): the driver listens on a
+  socket (a Unix socket; TCP on the address Dask workers reach for a Dask client), authenticated
+  with a random key; each report is one round trip. A thread per connection hands the report to
+  the loop's thread, which decides, so the strategy and the store are only ever touched from one
+  thread.
 
 ``report.max_step`` is where the strategy wants this trial stopped (a rung of successive halving,
 None: no limit); ``report(step, value)`` returns True once ``step >= max_step``.
@@ -19,12 +22,14 @@ None: no limit); ``report(step, value)`` returns True once ``step >= max_step``.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import math
 import numbers
 import os
 import queue
+import socket
 import threading
-from multiprocessing.connection import Client, Listener
+from multiprocessing.connection import AuthenticationError, Client, Listener, answer_challenge, deliver_challenge
 
 
 def checked_report(step, value):
@@ -48,49 +53,82 @@ class Reporter:
         stopped: Whether an answer was True (the trial is then recorded ``pruned``).
     """
 
-    def __init__(self, number, max_step=None, decide=None, address=None, authkey=None, watched=True):
+    def __init__(self, number, max_step=None, decide=None, hub=None, watched=True):
         self.number, self.max_step, self.watched = number, max_step, watched
-        self._decide, self._address, self._authkey = decide, address, authkey
+        self._decide, self._hub = decide, hub
+        self._address = self._authkey = None
         self.stopped = False
 
     def __call__(self, step, value):
         step, value = checked_report(step, value)
+        message = (self.number, step, value)
         if self._decide is not None:
-            answer = self._decide(self.number, step, value)
+            answer = self._decide(*message)
+        elif self._hub is not None:  # a thread of the driver's process: no socket needed
+            answer = self._hub.ask(message)
         else:
-            answer = _ask_driver(self._address, self._authkey, (self.number, step, value))
+            answer = _ask_driver(self._address, self._authkey, message)
         self.stopped = self.stopped or bool(answer)
         return self.stopped
 
-    def __getstate__(self):  # the direct line to the loop stays in the driver
+    def __getstate__(self):  # another process: the answer comes over the hub's socket
+        address, authkey = (self._address, self._authkey) if self._hub is None else self._hub.endpoint()
         return {"number": self.number, "max_step": self.max_step, "watched": self.watched, "_decide": None,
-                "_address": self._address, "_authkey": self._authkey, "stopped": False}
+                "_hub": None, "_address": address, "_authkey": authkey, "stopped": False}
 
     def __repr__(self):
         return f"Reporter(trial {self.number}, max_step={self.max_step!r})"
 
 
+HANDSHAKE_TIMEOUT = 10.0  # seconds a connection has to authenticate before it is dropped
+
+
 class ReportHub:
     """The driver's end: reports from workers, queued for the loop's thread to answer.
 
-    ``wake`` is a future the loop waits on together with the trials; it is done when reports
-    are waiting (`take` gives them and arms a new one)."""
+    Made in the loop's thread, with the loop's ``decide``: a report made in that very thread (an
+    executor that runs a trial inside ``submit``) is decided at once; one from another thread of
+    this process is queued; one from another process arrives over a socket, opened on first need
+    (`endpoint`), where each connection authenticates in its own thread (a peer that connects and
+    says nothing delays no one else, and is dropped after `HANDSHAKE_TIMEOUT`). ``wake`` is a
+    future the loop waits on together with the trials; it is done when reports are waiting (`take`
+    gives them and arms a new one). `close` ends every thread and socket it started."""
 
-    def __init__(self, dask_client=None):
+    def __init__(self, decide, dask_client=None):
         self.authkey = os.urandom(32)
-        if dask_client is None:
-            self._listener = Listener(family="AF_UNIX", authkey=self.authkey)
-        else:
-            self._listener = Listener((_reachable_ip(dask_client), 0), family="AF_INET", authkey=self.authkey)
-        self.address = self._listener.address
+        self._decide, self._dask_client = decide, dask_client
+        self._loop_thread = threading.get_ident()
         self._waiting = queue.SimpleQueue()
         self._lock = threading.Lock()
         self.wake = cf.Future()
         self._closed = False
-        threading.Thread(target=self._accept, name="spacedsl-reports", daemon=True).start()
+        self._listener = self.address = None
+        self._threads, self._sockets = [], set()
 
     def reporter(self, number, max_step=None, watched=True):
-        return Reporter(number, max_step, address=self.address, authkey=self.authkey, watched=watched)
+        return Reporter(number, max_step, hub=self, watched=watched)
+
+    def ask(self, message):
+        """A report from this process: decided now in the loop's thread, else queued for it."""
+        if threading.get_ident() == self._loop_thread:
+            return self._decide(*message)
+        slot = _Slot()
+        self._put(message, slot)
+        return slot.answer if slot.wait(lambda: self._closed) else True
+
+    def endpoint(self):
+        """``(address, authkey)`` of the socket other processes report to (opened on the first call)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the search that ran this trial is over")
+            if self._listener is None:
+                if self._dask_client is None:
+                    self._listener = Listener(family="AF_UNIX")
+                else:
+                    self._listener = Listener((_reachable_ip(self._dask_client), 0), family="AF_INET")
+                self.address = self._listener.address
+                self._start(self._accept, "spacedsl-reports")
+            return self.address, self.authkey
 
     def take(self):
         """The reports waiting, as ``[(number, step, value, answer)]``; call ``answer(bool)`` for each."""
@@ -104,41 +142,87 @@ class ReportHub:
                 return out
 
     def close(self):
-        self._closed = True
-        try:
-            self._listener.close()
-        except OSError:  # pragma: no cover - already gone
-            pass
+        with self._lock:
+            self._closed = True
+            listener, sockets = self._listener, list(self._sockets)
+        if listener is not None:
+            with contextlib.suppress(OSError):  # wake the accept thread with a connection of our own
+                with socket.socket(socket.AF_UNIX if isinstance(self.address, str) else socket.AF_INET) as s:
+                    s.settimeout(1.0)
+                    s.connect(self.address)
+            with contextlib.suppress(OSError):
+                listener.close()
+        for sock in sockets:  # wakes each connection's thread from its recv
+            _shut(sock)
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=2.0)
 
     # ------------------------------------------------------------ threads
+    def _start(self, target, name, *args):
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _put(self, message, slot):
+        self._waiting.put((*message, slot.set))
+        with self._lock:
+            if not self.wake.done():
+                self.wake.set_result(None)
+
     def _accept(self):
-        while not self._closed:
+        while True:
             try:
                 conn = self._listener.accept()
-            except (OSError, EOFError):  # closed, or a client that failed authentication
-                if self._closed:
-                    return
-                continue
-            threading.Thread(target=self._serve, args=(conn,), name="spacedsl-report", daemon=True).start()
+            except OSError:
+                return  # closed
+            if self._closed:
+                conn.close()
+                return
+            with self._lock:
+                self._start(self._serve, "spacedsl-report", conn)
 
     def _serve(self, conn):
-        with conn:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))  # the same connection: shut down to wake a recv
+        with self._lock:
+            self._sockets.add(sock)
+            closed = self._closed
+        timer = threading.Timer(HANDSHAKE_TIMEOUT, _shut, (sock,))
+        try:
+            if closed:
+                return
+            timer.start()
+            try:
+                deliver_challenge(conn, self.authkey)
+                answer_challenge(conn, self.authkey)
+            except (OSError, EOFError, AuthenticationError):
+                return
+            finally:
+                timer.cancel()
             while True:
                 try:
-                    number, step, value = conn.recv()
+                    message = conn.recv()
+                    number, step, value = message
                 except (EOFError, OSError, ValueError, TypeError):
                     return
                 slot = _Slot()
-                self._waiting.put((number, step, value, slot.set))
-                with self._lock:
-                    if not self.wake.done():
-                        self.wake.set_result(None)
+                self._put((number, step, value), slot)
                 if not slot.wait(lambda: self._closed):
                     return
                 try:
                     conn.send(slot.answer)
                 except OSError:
                     return
+        finally:
+            with self._lock:
+                self._sockets.discard(sock)
+            sock.close()
+            conn.close()
+
+
+def _shut(sock):
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Slot:
@@ -157,17 +241,22 @@ class _Slot:
         return True
 
 
-_CONNECTIONS = {}  # in a worker process: one connection to each driver, kept between trials
+_CONNECTIONS = {}  # in a worker process: the connection to the driver, kept between trials
 _CONNECTIONS_LOCK = threading.Lock()
 
 
 def _ask_driver(address, authkey, message):
     """One report's round trip from a worker; a broken line is dropped (a trial timeout may
-    interrupt it halfway) and opened again for the next report."""
+    interrupt it halfway) and opened again for the next report. A connection to another driver
+    (an earlier search's) is closed when this one opens."""
     with _CONNECTIONS_LOCK:
         conn = _CONNECTIONS.get(address)
         try:
             if conn is None:
+                for old in _CONNECTIONS.values():
+                    with contextlib.suppress(OSError):
+                        old.close()
+                _CONNECTIONS.clear()
                 conn = _CONNECTIONS[address] = Client(address, authkey=authkey)
             conn.send(message)
             return conn.recv()

@@ -342,7 +342,8 @@ def warning_texts(caught, limit=200):
 
 def _evaluate_one(judge, estimator, config, X, y, scoring, groups, report=None):
     """A third-party evaluator's ``evaluate``, with a raised exception turned into a failed `Evaluation`
-    (given the trial's ``report`` when its ``evaluate`` takes one)."""
+    (given the trial's ``report`` when its ``evaluate`` has a parameter named ``report``; a
+    ``**kwargs`` alone gets none, since such an evaluator may pass them on to ``fit``)."""
 
     start = time.perf_counter()
     extra = {} if groups is None else {"groups": groups}  # the documented signature has no groups
@@ -363,4 +364,4 @@ def _takes_report(evaluate):
         parameters = inspect.signature(evaluate).parameters
     except (TypeError, ValueError):  # a callable without a signature: call it as documented
         return False
-    return "report" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    return "report" in parameters

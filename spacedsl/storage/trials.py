@@ -81,6 +81,6 @@ def best_candidates(trials):
     complete = [t for t in trials if t.state == COMPLETE]
     if complete:
         return complete
-    pruned = [t for t in trials if t.state == PRUNED and t.value is not None]
+    pruned = [t for t in trials if t.state == PRUNED and t.value is not None and math.isfinite(t.value)]
     furthest = max((t.step or 0.0 for t in pruned), default=None)
     return [t for t in pruned if (t.step or 0.0) == furthest]
