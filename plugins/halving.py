@@ -176,6 +176,7 @@ class Halving(Strategy):
         self.seen = set()
         self.last_report = {}  # trial number -> (step, loss) of its last report (`prune`)
         self._running = {}  # (config key, max_step) -> numbers of the trials `started` with it, not told yet
+        self._short = {}  # (config key, max_step) -> the loss of its last trial told stopped below its budget
         self._defaults_due = self.defaults_first
 
     def new_config(self):
@@ -207,7 +208,7 @@ class Halving(Strategy):
         super().tell(config, loss)
         loss = None if loss is None or not math.isfinite(loss) else float(loss)
         number = self._told_number(config, loss)
-        reached = self.ran_to_budget(number, config)
+        reached = self.ran_to_budget(number, config, loss)
         self.last_report.pop(number, None)
         if reached:
             self.record(dict(config), loss, getattr(config, "max_step", None))
@@ -215,15 +216,23 @@ class Halving(Strategy):
             self.seen.add(config_key(config))
         return reached
 
-    def ran_to_budget(self, number, config):
-        """Whether trial ``number`` (None: not known) ran to the budget ``config`` was run for: its last
-        report is at or past it, or it reported nothing (nothing says it stopped early)."""
+    def ran_to_budget(self, number, config, loss):
+        """Whether trial ``number`` ran to the budget ``config`` was run for: its last report is at or
+        past it, or it reported nothing (nothing says it stopped early). A result of no trial of ours
+        (None: the loop's copy of an earlier trial's, for a repeated proposal or another process's
+        twin) did unless the last trial of that job told stopped below its budget on that loss."""
+        key = _job_key(config)
+        if number is None:
+            return key not in self._short or self._short[key] != loss
         last = self.last_report.get(number)
         if last is None:
             return True
         target = getattr(config, "max_step", None)
         target = self.rungs.max_resource if target is None else target
-        return last[0] >= target - TOLERANCE * max(1.0, abs(target))
+        reached = last[0] >= target - TOLERANCE * max(1.0, abs(target))
+        if not reached:
+            self._short[key] = loss
+        return reached
 
     def _told_number(self, config, loss):
         """The number of the `started` trial ``config`` (and ``loss``) was told for, or None: of the
@@ -467,7 +476,7 @@ class AsyncSuccessiveHalving(Halving):
             number = self._match(config, loss)
         if number is False:
             return  # several trials ended on this loss: which one this was is not known
-        reached = self.ran_to_budget(number, config)
+        reached = self.ran_to_budget(number, config, loss)
         self.last_report.pop(number, None)
         if reached:
             self.record(dict(config), loss, None)

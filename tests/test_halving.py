@@ -215,6 +215,8 @@ def test_sha_ranks_a_trial_a_pruner_stopped_below_its_rung_last_and_records_it_n
     sha.tell(full, 0.5)
     assert sha.results[3] == [(dict(full), 0.5)]
     assert [dict(job) for job in sha.ask(2)] == [dict(full)]  # promoted: the one that ran its rung
+    sha.tell(early, 0.0)  # the loop's copy of that result (a repeated proposal, a twin): no trial of ours
+    assert sha.results[3] == [(dict(full), 0.5)]
 
 
 class StopTrialZeroAt(object):
@@ -239,6 +241,8 @@ def test_asha_with_a_pruner_records_a_stopped_trial_only_at_the_rungs_it_reached
     assert first.value not in [loss for _, loss in asha.results[27]]  # its step-10 loss is no full run
     assert len(asha.results[27]) == sum(t.state == "complete" for t in run.trials)
     assert dict(first.params) in [c for c, _ in asha.results[9]]  # rung 9, which it passed, has it
+    asha.tell(Suggestion(first.params, None), first.value)  # the loop's copy of it, for a repeat
+    assert first.value not in [loss for _, loss in asha.results[27]]
 
 
 def replay(strategy, trials):
