@@ -375,3 +375,23 @@ def test_an_evaluator_taking_only_kwargs_is_not_given_report():
     finally:
         plugins.unregister(plugin)
     assert [t.state for t in result.trials] == ["complete", "complete"]  # was: fit() got 'report'
+
+
+def test_a_worker_that_cannot_reach_the_driver_warns_once_and_runs_on(tmp_path):
+    import pickle
+
+    from spacedsl.running import reports
+
+    hub = reports.ReportHub(lambda number, step, value: True)
+    try:
+        far = pickle.loads(pickle.dumps(hub.reporter(0)))
+        far._address = str(tmp_path / "not-a-socket")  # as a worker on another machine sees a Unix socket
+        with pytest.warns(RuntimeWarning, match="cannot reach the search's driver"):
+            assert far(1, 0.5) is False
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert far(2, 0.4) is False  # once: no second warning, no error
+        assert caught == []
+    finally:
+        hub.close()

@@ -29,6 +29,7 @@ import os
 import queue
 import socket
 import threading
+import warnings
 from multiprocessing.connection import AuthenticationError, Client, Listener, answer_challenge, deliver_challenge
 
 
@@ -81,6 +82,7 @@ class Reporter:
 
 
 HANDSHAKE_TIMEOUT = 10.0  # seconds a connection has to authenticate before it is dropped
+BACKLOG = 64  # connections waiting to be accepted (many Dask workers may report at once)
 
 
 class ReportHub:
@@ -123,9 +125,10 @@ class ReportHub:
                 raise RuntimeError("the search that ran this trial is over")
             if self._listener is None:
                 if self._dask_client is None:
-                    self._listener = Listener(family="AF_UNIX")
+                    self._listener = Listener(family="AF_UNIX", backlog=BACKLOG)
                 else:
-                    self._listener = Listener((_reachable_ip(self._dask_client), 0), family="AF_INET")
+                    self._listener = Listener((_reachable_ip(self._dask_client), 0), family="AF_INET",
+                                              backlog=BACKLOG)
                 self.address = self._listener.address
                 self._start(self._accept, "spacedsl-reports")
             return self.address, self.authkey
@@ -243,13 +246,18 @@ class _Slot:
 
 _CONNECTIONS = {}  # in a worker process: the connection to the driver, kept between trials
 _CONNECTIONS_LOCK = threading.Lock()
+_UNREACHABLE = set()  # drivers this worker could not connect to: their trials run on, unwatched
 
 
 def _ask_driver(address, authkey, message):
     """One report's round trip from a worker; a broken line is dropped (a trial timeout may
     interrupt it halfway) and opened again for the next report. A connection to another driver
-    (an earlier search's) is closed when this one opens."""
+    (an earlier search's) is closed when this one opens. A driver this worker cannot reach at all
+    (an executor whose workers are on another machine: the socket is a Unix one) gets one warning,
+    and its trials run to their end (False: a report is advice, not the trial's result)."""
     with _CONNECTIONS_LOCK:
+        if address in _UNREACHABLE:
+            return False
         conn = _CONNECTIONS.get(address)
         try:
             if conn is None:
@@ -257,7 +265,15 @@ def _ask_driver(address, authkey, message):
                     with contextlib.suppress(OSError):
                         old.close()
                 _CONNECTIONS.clear()
-                conn = _CONNECTIONS[address] = Client(address, authkey=authkey)
+                try:
+                    conn = _CONNECTIONS[address] = Client(address, authkey=authkey)
+                except OSError as exc:
+                    _UNREACHABLE.add(address)
+                    warnings.warn(f"report(step, value) cannot reach the search's driver at {address!r} ({exc}); "
+                                  "this worker's trials run to their end and their reports are not kept (run "
+                                  "workers on the driver's machine, or use a Dask client)", RuntimeWarning,
+                                  stacklevel=3)
+                    return False
             conn.send(message)
             return conn.recv()
         except BaseException:
