@@ -23,6 +23,15 @@ count, a number of samples, a number of folds.
   are not offered: the ASHA paper finds one bracket best, and several would only split the
   workers between rungs of different aggressiveness.
 
+With a pruner too (``prune=``), a trial may stop below the budget it was run for. The strategies
+see every report (``prune``; ``sha``'s and ``hyperband``'s never stops anything) and link trial
+numbers with configurations (``started``), so a told loss is recorded at that budget only if the
+trial's last report reached it (or it reported nothing): ``asha`` has the rung losses of such a
+trial already, and ``sha`` ranks it last in its rung (its loss is from a smaller budget than the
+others'). A resumed ``asha`` gets the stored reports in trial-number order, not the order they
+came in, so its replayed decisions may differ from the live ones; it records every rung a trial
+reached, stopped in the replay or not, and the full budget only for trials whose reports got there.
+
 New configurations come from ``sampler`` (a strategy name: ``"random"`` by default, or
 ``"gp-ei"``, ``"sobol"``, any registered strategy; ``sampler_options`` are its options). A sampler
 that learns (``adaptive``: gp-ei, Optuna's) is the idea of BOHB: it is told the results at one
@@ -50,6 +59,7 @@ from spacedsl.hookspecs import hookimpl
 from spacedsl.strategies import Rungs, Strategy, Suggestion, config_key
 from spacedsl.strategies.base import capability
 
+TOLERANCE = 1e-9  # a step this close (relatively) to a budget reached it
 TRIES = 8  # proposals looked at for one not run before, before a repeat is accepted
 REFRESH = 16  # an adaptive sampler is made afresh after max(this, half its results) proposals
 
@@ -144,6 +154,9 @@ class Halving(Strategy):
         sampler: The `Sampler` new configurations come from.
         results: ``{budget: [(config, loss)]}`` of everything told (loss None: failed).
         seen: Keys of every configuration proposed or told.
+        last_report: ``{trial number: (step, loss)}`` of the last report of each trial not told yet.
+        options: The names of the options it takes (``spacedsl tune`` checks ``--strategy-option``
+            against them, as the constructors take ``**options``).
     """
 
     name = "halving"
@@ -161,6 +174,9 @@ class Halving(Strategy):
         self.adaptive = self.sampler.adaptive
         self.results = collections.defaultdict(list)
         self.seen = set()
+        self.last_report = {}  # trial number -> (step, loss) of its last report (`prune`)
+        self._running = {}  # (config key, max_step) -> numbers of the trials `started` with it, not told yet
+        self._short = {}  # (config key, max_step) -> the loss of its last trial told stopped below its budget
         self._defaults_due = self.defaults_first
 
     def new_config(self):
@@ -174,15 +190,73 @@ class Halving(Strategy):
         self.seen.add(config_key(config))
         return config
 
+    def started(self, number, config):
+        """Link trial ``number`` with its configuration (the trial loop calls this as each trial starts,
+        and for a resumed study's trials before their reports), so `tell` knows its last step."""
+        self._running.setdefault(_job_key(config), []).append(number)
+
+    def prune(self, number, step, loss):
+        """Note trial ``number``'s last report; never stops it (``sha`` and ``hyperband`` stop a trial
+        by its ``max_step``; a pruner may stop it sooner, and `tell` then needs the step it reached)."""
+        self.last_report[number] = (step, loss)
+        return False
+
     def tell(self, config, loss):
-        """Record a loss (None: failed) at the budget the configuration ran to (``max_step``; None: the full one)."""
+        """Record a loss (None: failed) at the budget the configuration was run for (``max_step``; None:
+        the full one) -- unless its trial's last report was below that budget: a pruner stopped it
+        there, and its loss is not one at that budget (see `ran_to_budget`)."""
         super().tell(config, loss)
         loss = None if loss is None or not math.isfinite(loss) else float(loss)
-        self.record(dict(config), loss, getattr(config, "max_step", None))
+        number = self._told_number(config, loss)
+        reached = self.ran_to_budget(number, config, loss)
+        self.last_report.pop(number, None)
+        if reached:
+            self.record(dict(config), loss, getattr(config, "max_step", None))
+        else:
+            self.seen.add(config_key(config))
+        return reached
+
+    def ran_to_budget(self, number, config, loss):
+        """Whether trial ``number`` ran to the budget ``config`` was run for: its last report is at or
+        past it, or it reported nothing (nothing says it stopped early). A result of no trial of ours
+        (None: the loop's copy of an earlier trial's, for a repeated proposal or another process's
+        twin) did unless the last trial of that job told stopped below its budget on that loss."""
+        key = _job_key(config)
+        if number is None:
+            return key not in self._short or self._short[key] != loss
+        last = self.last_report.get(number)
+        if last is None:
+            return True
+        target = getattr(config, "max_step", None)
+        target = self.rungs.max_resource if target is None else target
+        reached = last[0] >= target - TOLERANCE * max(1.0, abs(target))
+        if not reached:
+            self._short[key] = loss
+        return reached
+
+    def _told_number(self, config, loss):
+        """The number of the `started` trial ``config`` (and ``loss``) was told for, or None: of the
+        trials running that job, the first whose last report was that loss, else the first."""
+        numbers = self._running.get(_job_key(config))
+        if not numbers:
+            return None
+        want = math.inf if loss is None else loss
+        pick = next((n for n in numbers if _last_loss(self.last_report.get(n)) == want), numbers[0])
+        numbers.remove(pick)
+        if not numbers:
+            del self._running[_job_key(config)]
+        return pick
 
     def record(self, config, loss, budget):
         self.results[self.rungs.max_resource if budget is None else budget].append((config, loss))
         self.seen.add(config_key(config))
+
+
+def _last_loss(last):
+    if last is None:
+        return None
+    loss = last[1]
+    return math.inf if loss is None or not math.isfinite(loss) else float(loss)
 
 
 # ------------------------------------------------------------------ synchronous
@@ -294,9 +368,11 @@ class SuccessiveHalving(Halving):
         return out
 
     def tell(self, config, loss):
-        super().tell(config, loss)
+        """As `Halving.tell`; in the bracket, a trial stopped below its rung's budget ranks last."""
+        reached = super().tell(config, loss)
         if self.bracket is not None:
-            self.bracket.tell(config, None if loss is None or not math.isfinite(loss) else float(loss))
+            finite = reached and loss is not None and math.isfinite(loss)
+            self.bracket.tell(config, float(loss) if finite else None)
 
 
 class Hyperband(SuccessiveHalving):
@@ -343,27 +419,30 @@ class AsyncSuccessiveHalving(Halving):
         self.recorded = [{} for _ in self.rungs.budgets[:-1]]
         self.reached, self.stopped, self.configs = {}, set(), {}
         self._last = {}  # number -> last loss reported, for trials whose config is not known yet
-        self._untold = {}  # config key -> numbers of the linked trials running it, not told yet
 
     def ask(self, n=1):
         """n new configurations, always (each a full run, ``max_step=None``)."""
         return [Suggestion(self.new_config()) for _ in range(max(0, n))]
 
     def prune(self, number, step, loss):
-        """Record trial ``number``'s loss at every rung ``step`` has reached; True: stop it there."""
-        if number in self.stopped:
-            return True
+        """Record trial ``number``'s loss at every rung ``step`` has reached; True: stop it there.
+
+        A report of a trial already stopped records its rungs without deciding anything: the loop
+        sends none while running, so it is history replayed on resume (in trial-number order, not the
+        order the trials reached their rungs, so the replayed decisions may differ from the live ones;
+        the trial did go on)."""
+        self.last_report[number] = (step, loss)
         loss = math.inf if loss is None or math.isnan(loss) else float(loss)
         if number not in self.configs:
             self._last[number] = loss
         k = self.reached.get(number, 0)
-        stop = False
+        decided = stop = number in self.stopped
         while k < len(self.recorded) and step >= self.rungs.budgets[k]:
             self.recorded[k][number] = loss
             if number in self.configs:
                 self.record(self.configs[number], _finite(loss), self.rungs.budgets[k])
             k += 1
-            if not self.promotable(self.recorded[k - 1], loss):
+            if not decided and not self.promotable(self.recorded[k - 1], loss):
                 stop = True
                 break
         self.reached[number] = k
@@ -380,23 +459,26 @@ class AsyncSuccessiveHalving(Halving):
     def started(self, number, config):
         """Link a trial's number with its configuration (the trial loop calls this as it starts one),
         so rung losses reach the sampler as they are recorded."""
+        super().started(number, config)
         self.configs[number] = dict(config)
-        self._untold.setdefault(config_key(config), []).append(number)
         self._last.pop(number, None)
 
     def tell(self, config, loss):
-        """The trial's last loss. A trial not linked by `started` is found by that loss (the last it
-        reported; left out when several match) and its rung losses go to the sampler then. A trial
-        that passed every rung, or never reported, counts at the full budget."""
+        """The trial's last loss, recorded at the full budget only if the trial's last report reached
+        it (or it never reported): a trial stopped below it, by a rung or by a pruner, has its rung
+        losses recorded already. A trial not linked by `started` is found by that loss (the last it
+        reported; left out when several match) and its rung losses go to the sampler then."""
         Strategy.tell(self, config, loss)
         self.seen.add(config_key(config))
         loss = None if loss is None or not math.isfinite(loss) else float(loss)
-        numbers = self._untold.get(config_key(config))
-        number = numbers.pop(0) if numbers else self._match(config, loss)
+        number = self._told_number(config, loss)
+        if number is None:
+            number = self._match(config, loss)
         if number is False:
             return  # several trials ended on this loss: which one this was is not known
-        every_rung = len(self.recorded)
-        if number is None or (number not in self.stopped and self.reached.get(number, every_rung) == every_rung):
+        reached = self.ran_to_budget(number, config, loss)
+        self.last_report.pop(number, None)
+        if reached:
             self.record(dict(config), loss, None)
 
     def _match(self, config, loss):

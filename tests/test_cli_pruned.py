@@ -192,6 +192,17 @@ def test_an_option_the_strategy_does_not_take_is_one_line(capsys, space_file):
     assert err.count("\n") == 1 and "--strategy-option: the strategy 'random' takes no option 'eta'" in err
 
 
+@pytest.mark.parametrize("strategy, option", [("asha", "eta"), ("hyperband", "n_configs"), ("sha", "eta")])
+def test_an_option_a_halving_strategy_does_not_take_is_one_line_before_anything_runs(capsys, space_file,
+                                                                                     strategy, option):
+    """Their constructors take **options, so the signature alone accepts anything: their `options` say."""
+    status, out, err = run(capsys, "tune", space_file, *TUNE, "--strategy", strategy, "--strategy-option",
+                           f"{option}=2")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"--strategy-option: the strategy {strategy!r} takes no option {option!r} (it takes " in err
+    assert "min_resource, max_resource, factor, sampler" in err
+
+
 class Budgeted(Strategy):
     """A budgeted strategy that records the options it was made with, then samples at random."""
 

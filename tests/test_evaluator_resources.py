@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.model_selection import cross_val_score
@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from spacedsl import hookimpl, plugins
 from spacedsl.evaluators import Evaluation
 from spacedsl.evaluators.base import get_scorer
-from spacedsl.evaluators.resource import Resource, nested_order, schedule
+from spacedsl.evaluators.resource import Resource, grow_mode, nested_order, schedule
 
 X, Y = load_iris(return_X_y=True)
 XC, YC = make_classification(300, 8, n_informative=5, random_state=0)
@@ -123,6 +123,14 @@ def test_n_samples_defaults_and_budgets():
         == (133, 3600, 3)  # four budgets: 3600 // 27, more than 2 * 3 * 2
 
 
+def test_n_samples_with_a_max_resource_fits_that_many_rows_at_the_top():
+    XI = np.column_stack([np.arange(len(X)), X])
+    judge = make(k=3, resource="n_samples", min_resource=20, max_resource=60)
+    [grower, *_], (low, high) = growers(judge, Recorder(max_iter=500), {}, XI, Y)
+    assert schedule(low, high, 3) == [20, 60] and len(grower.train) == 100
+    assert [len(grower.grow(b)[0].rows_) for b in (20, 60)] == [20, 60]  # not the whole fold at 60
+
+
 class Recorder(LogisticRegression):
     """A logistic regression that remembers the rows it was fitted on (the first feature is the row)."""
 
@@ -162,6 +170,24 @@ def test_nested_order_keeps_class_shares_in_every_prefix():
     for b in (10, 20, 50):
         assert abs(np.sum(labels[order[:b]] == 1) - b / 10) <= 1
     assert not np.array_equal(order, nested_order(labels, 100, 1))
+
+
+def test_every_budget_holds_every_class_of_the_training_fold():
+    labels = np.array([0] * 590 + [1] * 390 + [2] * 20)
+    for seed in range(20):
+        order = nested_order(labels, 1000, seed)
+        assert sorted(labels[order[:3]]) == [0, 1, 2]  # a class of 2 % in the first three
+        assert abs(np.sum(labels[order[:100]] == 1) - 39) <= 2  # the shares are still kept
+        assert np.array_equal(order, nested_order(labels, 1000, seed))  # seeded
+
+
+def test_a_rare_class_does_not_fail_a_probability_scorer_at_the_bottom_budget():
+    Xr, yr = make_classification(900, 10, n_informative=5, n_classes=3, weights=[0.59, 0.39, 0.02], random_state=0)
+    judge = make(k=5, resource="n_samples")
+    report = Reporter()
+    est = LogisticRegression(max_iter=500)
+    ev = judge.evaluate(est, {}, Xr, yr, get_scorer(est, "neg_log_loss"), report=report)
+    assert ev.error is None and report.steps == [30, 90, 720]
 
 
 # ------------------------------------------------------------------ estimator parameters
@@ -262,6 +288,56 @@ def test_sgd_in_a_pipeline_continues_and_stops_refitting_once_converged():
     coef = sgd.coef_.copy()
     grower.grow(high)
     assert np.array_equal(sgd.coef_, coef)  # a bigger max_iter changes nothing, as from scratch
+
+
+def test_a_warm_start_continues_only_the_count_it_is_about():
+    assert grow_mode(RandomForestClassifier(), "n_estimators") == "total"
+    assert grow_mode(HistGradientBoostingClassifier(), "max_iter") == "total"
+    assert grow_mode(GradientBoostingClassifier(), "n_estimators") == "total"
+    assert grow_mode(SGDClassifier(), "max_iter") == "more"
+    assert grow_mode(LogisticRegression(), "max_iter") == "more"
+    assert grow_mode(RandomForestClassifier(), "max_depth") == "refit"  # a warm fit would add no tree
+    assert grow_mode(HistGradientBoostingClassifier(), "max_leaf_nodes") == "refit"
+    assert grow_mode(GradientBoostingClassifier(n_iter_no_change=3), "n_estimators") == "refit"
+    assert grow_mode(LogisticRegression(solver="liblinear"), "max_iter") == "refit"  # ignores warm_start
+    assert grow_mode(SVC(), "max_iter") == "refit"
+
+
+def test_random_forest_max_depth_is_refit_at_each_depth():
+    est = RandomForestClassifier(n_estimators=5, random_state=0)
+    judge = make(k=3, resource="max_depth", min_resource=1, max_resource=9)
+    [grower, *_], _ = growers(judge, est, {}, XC, YC)
+    assert grower.mode == "refit"
+    for budget in (1, 3, 9):
+        model = grower.grow(budget)[0]
+        once = clone(est).set_params(max_depth=budget).fit(*grower.train_data)
+        assert [t.get_depth() for t in model.estimators_] == [t.get_depth() for t in once.estimators_]
+        assert np.array_equal(model.predict_proba(grower.test_data[0]), once.predict_proba(grower.test_data[0]))
+    assert max(t.get_depth() for t in model.estimators_) > 3
+
+
+def test_gradient_boosting_with_n_iter_no_change_is_a_fit_at_each_budget():
+    Xb, yb = make_classification(600, 20, n_informative=5, flip_y=0.2, random_state=0)
+    est = GradientBoostingClassifier(n_iter_no_change=3, validation_fraction=0.2, random_state=0, learning_rate=0.3,
+                                     max_depth=2)
+    judge = make(k=3, resource="n_estimators", min_resource=3, max_resource=81)
+    [grower, *_], _ = growers(judge, est, {}, Xb, yb)
+    grown = [grower.grow(b)[0].n_estimators_ for b in (3, 9, 27, 81)]
+    once = [clone(est).set_params(n_estimators=b).fit(*grower.train_data).n_estimators_ for b in (3, 9, 27, 81)]
+    assert grown == once and once[-1] < 27 and grower.converged  # stopped early: bigger budgets keep it
+
+
+def test_liblinear_ignores_warm_start_so_each_budget_is_a_fit_at_it():
+    est = LogisticRegression(solver="liblinear", tol=1e-8, C=1e3)
+    judge = make(k=3, resource="max_iter", min_resource=3, max_resource=100)
+    Xs = StandardScaler().fit_transform(XC)
+    [grower, *_], _ = growers(judge, est, {}, Xs, YC)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for budget in (3, 9, 27):
+            model = grower.grow(budget)[0]
+            once = clone(est).set_params(max_iter=budget).fit(*grower.train_data)
+            assert np.array_equal(model.coef_, once.coef_)
 
 
 def test_an_estimator_without_warm_start_is_refit_at_each_budget():
@@ -484,8 +560,21 @@ def test_the_resource_is_checked_against_the_estimator_on_first_use():
         make(resource="n_samples", max_resource=500).evaluate(SVC(), {}, XC, YC, None)
     with pytest.raises(ValueError, match="cannot be the default max_resource; pass max_resource"):
         make(resource="max_depth").evaluate(RandomForestClassifier(), {}, XC, YC, None)
-    with pytest.raises(ValueError, match="min_resource=200 is more than max_resource=100"):
+    with pytest.raises(ValueError, match=r"min_resource < max_resource must hold, but got \(min_resource=200, "
+                                         r"max_resource=100: HistGradientBoostingClassifier's own max_iter\)"):
         make(resource="max_iter", min_resource=200).evaluate(HistGradientBoostingClassifier(), {}, XC, YC, None)
+
+
+def test_min_resource_equal_to_max_resource_is_refused_given_or_by_default():
+    """A single budget stops nothing early: the same error whether max_resource is given or not."""
+    message = r"min_resource < max_resource must hold, but got \(min_resource=100.*a single budget stops nothing"
+    with pytest.raises(ValueError, match=message):
+        make(resource="max_iter", min_resource=100, max_resource=100)
+    with pytest.raises(ValueError, match=message):  # LogisticRegression's max_iter is 100
+        make(resource="max_iter", min_resource=100).evaluate(LogisticRegression(), {}, XC, YC, None)
+    with pytest.raises(ValueError, match=r"min_resource < max_resource must hold, but got \(min_resource=200, "
+                                         r"max_resource=200: the smallest training fold\)"):
+        make(k=3, resource="n_samples", min_resource=200).evaluate(SVC(), {}, XC, YC, None)
 
 
 def test_the_options_show_in_the_repr_and_resource_options_round_trip():

@@ -196,6 +196,78 @@ def test_asha_links_rung_losses_to_configurations_for_the_sampler():
     assert linked.results[1] == [(dict(job), 0.3)]  # known at once
 
 
+# ------------------------------------------------------------------ with a pruner too, and on resume
+def test_sha_ranks_a_trial_a_pruner_stopped_below_its_rung_last_and_records_it_nowhere():
+    sha = make("sha", max_resource=9, n_configs=6)  # rungs of 6 at 1, 2 at 3, 1 at 9
+    bottom = sha.ask(6)
+    for number, job in enumerate(bottom):
+        sha.started(number, job)
+        sha.prune(number, 1, job["x"])
+        sha.tell(job, job["x"])
+    early, full = sha.ask(2)
+    assert early.max_step == full.max_step == 3
+    sha.started(6, early)
+    sha.started(7, full)
+    sha.prune(6, 1, 0.0)  # a pruner stops trial 6 at step 1, below its rung's budget (3)...
+    sha.prune(7, 1, 0.6)
+    sha.prune(7, 3, 0.5)
+    sha.tell(early, 0.0)  # ...so its best-looking loss is from step 1
+    sha.tell(full, 0.5)
+    assert sha.results[3] == [(dict(full), 0.5)]
+    assert [dict(job) for job in sha.ask(2)] == [dict(full)]  # promoted: the one that ran its rung
+    sha.tell(early, 0.0)  # the loop's copy of that result (a repeated proposal, a twin): no trial of ours
+    assert sha.results[3] == [(dict(full), 0.5)]
+
+
+class StopTrialZeroAt(object):
+    """A pruner that stops trial 0 at ``step`` (between asha's rungs 9 and 27) and nothing else."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def prune(self, number, step, loss):
+        return number == 0 and step >= self.step
+
+
+def test_asha_with_a_pruner_records_a_stopped_trial_only_at_the_rungs_it_reached():
+    from spacedsl.running.loop import run_trials
+    from spacedsl.running.minimize import Objective
+    from spacedsl.running.workers import Workers
+
+    asha = make("asha", max_resource=27)
+    run = run_trials(asha, Objective(train), 3, workers=Workers(1), pruner=StopTrialZeroAt(10))
+    first = run.trials[0]
+    assert (first.state, first.step) == ("pruned", 10)
+    assert first.value not in [loss for _, loss in asha.results[27]]  # its step-10 loss is no full run
+    assert len(asha.results[27]) == sum(t.state == "complete" for t in run.trials)
+    assert dict(first.params) in [c for c, _ in asha.results[9]]  # rung 9, which it passed, has it
+    asha.tell(Suggestion(first.params, None), first.value)  # the loop's copy of it, for a repeat
+    assert first.value not in [loss for _, loss in asha.results[27]]
+
+
+def replay(strategy, trials):
+    """What the loop does for a resumed study's finished trials, in trial-number order."""
+    for number, (config, reports, value) in enumerate(trials):
+        job = Suggestion(config, None)
+        strategy.started(number, job)
+        for step, loss in reports:
+            strategy.prune(number, step, loss)
+        strategy.tell(job, value)
+
+
+def test_asha_replays_a_resumed_study_by_the_steps_the_trials_reached():
+    """Replayed in number order, the rungs decide otherwise than live: trial 0 was stopped at rung
+    3 live (trials 1 and 2 had got there first) and would pass now; trial 2 passed every rung live
+    (it was first at each) and would be stopped at rung 1 now. Each is recorded where it got."""
+    x = [{"x": v, "y": 0.5} for v in (0.1, 0.2, 0.9)]
+    asha = make("asha", max_resource=9)  # rungs at 1 and 3
+    replay(asha, [(x[0], [(1, 0.1), (3, 0.9)], 0.9),
+                  (x[1], [(1, 0.2), (3, 0.1), (9, 0.05)], 0.05),
+                  (x[2], [(1, 0.95), (3, 0.3), (9, 0.2)], 0.2)])
+    assert sorted(asha.results[9], key=lambda r: r[1]) == [(x[1], 0.05), (x[2], 0.2)]  # not trial 0's 0.9
+    assert asha.recorded[1] == {0: 0.9, 1: 0.1, 2: 0.3}  # trial 2's rung-3 loss too
+
+
 # ------------------------------------------------------------------ the sampler
 def test_gp_ei_sampler_models_the_largest_budget_with_enough_results():
     cheap = {"n_candidates": 256, "n_local": 64, "n_starts": 1}

@@ -363,20 +363,30 @@ def _evaluator_options(args, factory):
 
 
 def _check_options(factory, options, flag, what, *args, seed):
-    """An `InputError` naming ``flag`` when ``factory`` does not take ``options``."""
+    """An `InputError` naming ``flag`` when ``factory`` does not take ``options``: by its signature,
+    or, when that takes ``**options`` (as ``sha``, ``hyperband`` and ``asha`` do), by the names
+    in the factory's ``options`` attribute if it has one."""
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):  # no signature to check against: the factory will say
         return
-    try:
-        signature.bind(*args, seed=seed, **options)
-    except TypeError:
-        takes = [n for n, p in signature.parameters.items()
-                 if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in ("space", "seed", "self")]
-        unknown = [k for k in options if k not in takes]
+    takes = [n for n, p in signature.parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in ("space", "seed", "self")]
+    declared = getattr(factory, "options", None)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()) \
+            and isinstance(declared, tuple | list | frozenset) and all(isinstance(n, str) for n in declared):
+        takes = [*takes, *(n for n in declared if n not in takes)]
+        bad = [k for k in options if k not in takes]
+    else:
+        try:
+            signature.bind(*args, seed=seed, **options)
+            bad = []
+        except TypeError:
+            bad = [k for k in options if k not in takes] or [None]
+    if bad:
+        unknown = ", ".join(repr(k) for k in bad if k is not None) or "(those given)"
         known = f"it takes {', '.join(takes)}" if takes else "it takes no option"
-        raise InputError(f"{flag}: {what} takes no option {', '.join(map(repr, unknown)) or '(those given)'} "
-                         f"({known})") from None
+        raise InputError(f"{flag}: {what} takes no option {unknown} ({known})")
 
 
 def _seed_random_states(estimator, resolved, space, seed):

@@ -6,31 +6,41 @@
 * ``"n_samples"``: each split's model is fitted on a growing subset of its training fold and
   scored on the whole validation fold, as in scikit-learn's ``HalvingRandomSearchCV``. The
   subsets are nested (a bigger one holds the smaller), drawn from the seed, stratified for
-  classifiers (each prefix keeps the classes' shares), and the same for every configuration.
-  Defaults: ``max_resource`` is the smallest training fold (the top budget fits on the whole
-  fold); ``min_resource`` is ``max_resource // factor**3`` (four budgets, as for a parameter), but
-  at least ``HalvingRandomSearchCV``'s ``min_resources="smallest"``: 2 samples per split, times
-  the number of classes for a classifier (a dozen samples of a big data set score as noise).
+  classifiers (each prefix keeps the classes' shares, and each class's first member comes
+  first, so every budget of at least as many samples as classes has every class), and the same
+  for every configuration. Defaults: ``max_resource`` is the smallest training fold (the top
+  budget then fits on the whole fold; a ``max_resource`` given fits that many samples);
+  ``min_resource`` is ``max_resource // factor**3`` (four budgets, as for a parameter), but at
+  least ``HalvingRandomSearchCV``'s ``min_resources="smallest"``: 2 samples per split, times the
+  number of classes for a classifier (a dozen samples of a big data set score as noise).
 * an estimator parameter (``"max_iter"``, ``"n_estimators"``, ``"clf__max_iter"`` in a pipeline):
   budgets in its units. Defaults: ``max_resource`` is the estimator's own value,
   ``min_resource`` is ``max_resource // factor**3``, at least 1 (four budgets: 3, 9, 27, 100).
 
-How a bigger budget continues from the smaller one (`Grower`), in scikit-learn's terms:
+``min_resource < max_resource`` must hold, defaults or not: a single budget stops nothing early.
 
-* ``"total"``: estimators of ``sklearn.ensemble`` (and any ``n_estimators``) with ``warm_start``:
-  the parameter is the total (trees, boosting rounds), so the split's model gets the new value
-  and is fitted again with ``warm_start=True``: trees are added, the earlier ones kept. A fit
-  that early stopping ended below its budget (``n_iter_`` or ``n_estimators_`` smaller) is kept
-  at bigger budgets, as one fit at the top would have stopped there too (a warm fit would add
-  a tree before stopping again).
-* ``"more"``: other estimators with ``warm_start`` (``SGDClassifier``, ``MLPClassifier``,
-  ``LogisticRegression``...): a warm fit runs ``max_iter`` *more* iterations, so the parameter is
-  set to the increment. A fit that stopped before its increment (``n_iter_`` below it) has
-  converged, and bigger budgets keep that model, as a fit from scratch with a larger
-  ``max_iter`` would stop at the same place. Each warm fit restarts what scikit-learn restarts
-  (SGD's learning-rate schedule, Adam's moments), so the model is close to a fit from scratch,
-  not identical.
-* ``"refit"``: no ``warm_start``: a fresh fit at each budget.
+How a bigger budget continues from the smaller one (`Grower`, `grow_mode`), in scikit-learn's terms:
+
+* ``"total"``: ``n_estimators`` (or ``max_iter`` of ``HistGradientBoosting*``) of an estimator
+  with ``warm_start``: the parameter is the total (trees, boosting rounds), so the split's model
+  gets the new value and is fitted again with ``warm_start=True``: trees are added, the earlier
+  ones kept. A fit that early stopping ended below its budget (``n_iter_`` or ``n_estimators_``
+  smaller) is kept at bigger budgets, as one fit at the top would have stopped there too (a warm
+  fit would add a tree before stopping again).
+* ``"more"``: ``max_iter`` of other estimators with ``warm_start`` (``SGDClassifier``,
+  ``MLPClassifier``, ``LogisticRegression``...): a warm fit runs ``max_iter`` *more* iterations,
+  so the parameter is set to the increment. A fit that stopped before its increment (``n_iter_``
+  below it) has converged, and bigger budgets keep that model, as a fit from scratch with a
+  larger ``max_iter`` would stop at the same place. Each warm fit restarts what scikit-learn
+  restarts (SGD's learning-rate schedule, Adam's moments), so the model is close to a fit from
+  scratch, not identical.
+* ``"refit"``: a fresh fit at each budget, for any other parameter (``max_depth``: a warm start
+  grows no new tree for it), an estimator without ``warm_start``, and the two warm starts that are
+  not the model of one fit: ``GradientBoosting*`` with ``n_iter_no_change`` (each warm fit starts
+  its early-stopping count afresh; once a fit stops below its budget, bigger budgets keep it) and
+  ``LogisticRegression(solver="liblinear")``, which ignores ``warm_start``. Whether a warm fit
+  really continued is not probed (that would cost a second fit per split): another estimator
+  whose ``warm_start`` does not continue its ``max_iter`` gets fits of the increment.
 """
 
 from __future__ import annotations
@@ -81,6 +91,13 @@ def _whole(name, value):
     return int(value)
 
 
+def _check_range(low, high, low_from="", high_from=""):
+    if not low < high:
+        raise ValueError(f"min_resource < max_resource must hold, but got (min_resource={low}{low_from}, "
+                         f"max_resource={high}{high_from}); a single budget stops nothing early: lower "
+                         "min_resource or raise max_resource")
+
+
 @attrs.frozen
 class Resource:
     """What a split evaluator grows, and between which bounds (None: the default, see the module doc).
@@ -114,9 +131,8 @@ class Resource:
                 or not math.isfinite(factor):
             raise ValueError(f"factor must be a number greater than 1 (each budget is factor times the one "
                              f"before; 3 by default), got {factor!r}")
-        if low is not None and high is not None and not low < high:
-            raise ValueError(f"min_resource < max_resource must hold, but got (min_resource={low}, "
-                             f"max_resource={high})")
+        if low is not None and high is not None:
+            _check_range(low, high)
         return cls(resource, low, high, factor)
 
     @property
@@ -147,31 +163,33 @@ class Resource:
         """``(min_resource, max_resource, factor)`` for this estimator and these ``(train, test)`` splits
         (``stratified``: the splits are, so the default ``min_resource`` counts the classes)."""
         self.check_estimator(estimator)
+        name = type(estimator).__name__
+        high_from = low_from = ""  # where a default came from, for the message
         if self.is_parameter:
             high = self.max_resource
             if high is None:
                 own = estimator.get_params(deep=True)[self.name]
                 if isinstance(own, bool) or not isinstance(own, numbers.Integral) or own < 1:
-                    raise ValueError(f"{type(estimator).__name__}'s {self.name}={own!r} is not a whole number "
+                    raise ValueError(f"{name}'s {self.name}={own!r} is not a whole number "
                                      f"of 1 or more, so it cannot be the default max_resource; pass max_resource")
-                high = int(own)
+                high, high_from = int(own), f": {name}'s own {self.name}"
             low = self.min_resource
             if low is None:
-                low = min(high, max(1, int(high // self.factor ** 3)))
+                low, low_from = min(high, max(1, int(high // self.factor ** 3))), ": the default"
         else:
             high = min(len(train) for train, _ in splits)
+            high_from = ": the smallest training fold"
             if self.max_resource is not None:
                 if self.max_resource > high:
                     raise ValueError(f"max_resource={self.max_resource} is more than the {high} samples of the "
                                      "smallest training fold; lower it, or leave it None for the whole fold")
-                high = self.max_resource
+                high, high_from = self.max_resource, ""
             low = self.min_resource
             if low is None:
                 classes = len(np.unique(np.asarray(y))) if stratified else 1
                 low = min(high, max(2 * len(splits) * classes, int(high // self.factor ** 3)))
-        if low > high:
-            raise ValueError(f"min_resource={low} is more than max_resource={high} for {type(estimator).__name__}; "
-                             "lower min_resource or raise max_resource")
+                low_from = f": the default, 2 per split{' and class' if stratified else ''}"
+        _check_range(low, high, low_from, high_from)
         return low, high, self.factor
 
     def refit_params(self, estimator):
@@ -202,18 +220,16 @@ class Grower:
         self.estimator, self.X, self.y, self.train, self.test = estimator, X, y, train, test
         self.max_resource = max_resource
         self.model, self.done, self.converged = None, 0, False
-        self.mode, self.warm_key = "subset", None
+        self.mode, self.warm_key, self.stops_early = "subset", None, False
         self.test_data = None
         if resource.is_parameter:
             owner_key, _, leaf = resource.name.rpartition("__")
             probe = self._fresh()
             owner = probe.get_params(deep=True)[owner_key] if owner_key else probe
-            if "warm_start" in owner.get_params(deep=False):
+            self.mode = grow_mode(owner, leaf)
+            self.stops_early = self.mode == "refit" and _boosting_stops_early(owner) and leaf == "n_estimators"
+            if self.mode != "refit":
                 self.warm_key = f"{owner_key}__warm_start" if owner_key else "warm_start"
-                ensemble = type(owner).__module__.startswith("sklearn.ensemble") or leaf == "n_estimators"
-                self.mode = "total" if ensemble else "more"
-            else:
-                self.mode = "refit"
             self.owner_key = owner_key
             self.train_data = split_rows(probe, X, y, train)
             self.test_data = split_rows(probe, X, y, test, train)
@@ -227,13 +243,16 @@ class Grower:
 
         if self.mode == "subset":
             model = self._fresh()
-            rows = self.train if budget >= self.max_resource else self.order[:budget]
+            whole = budget >= self.max_resource and self.resource.max_resource is None  # the default top
+            rows = self.train if whole else self.order[:budget]
             _fit(model, *split_rows(model, self.X, self.y, rows))
             self.model, self.done = model, budget
             return model, *split_rows(model, self.X, self.y, self.test, rows)
         name = self.resource.name
-        if self.mode == "refit":
+        if self.mode == "refit" and not self.converged:
             self.model = _fit(self._fresh().set_params(**{name: budget}), *self.train_data)
+            if self.stops_early:  # a fit at a bigger budget stops at the same tree
+                self.converged = int(self._owner().n_estimators_) < budget
         elif self.mode == "total" and not self.converged:
             if self.model is None:
                 self.model = self._fresh().set_params(**{self.warm_key: True})
@@ -269,6 +288,37 @@ class Grower:
         return self.model.get_params(deep=True)[self.owner_key] if self.owner_key else self.model
 
 
+def grow_mode(owner, leaf):
+    """How ``owner`` (the estimator holding the resource parameter ``leaf``) goes from one budget to
+    the next: ``"total"``, ``"more"`` or ``"refit"`` (see the module doc). A warm start continues
+    only the count it is about: the trees of an ensemble (``n_estimators``; ``max_iter`` of
+    ``HistGradientBoosting*``), the iterations of an iterative estimator (``max_iter``). Any other
+    parameter (``max_depth``, ``C``...) is refit, as are the warm starts that are not the same model
+    as a fit at once: ``GradientBoosting*`` with ``n_iter_no_change`` (each warm fit starts its
+    early-stopping count afresh) and ``LogisticRegression(solver="liblinear")`` (it ignores
+    ``warm_start``)."""
+    from sklearn.linear_model import LogisticRegression
+
+    params = owner.get_params(deep=False)
+    if "warm_start" not in params:
+        return "refit"
+    ensemble = type(owner).__module__.startswith("sklearn.ensemble")
+    if leaf == "n_estimators" or (leaf == "max_iter" and ensemble):
+        return "refit" if _boosting_stops_early(owner) else "total"
+    if leaf == "max_iter":
+        if isinstance(owner, LogisticRegression) and params.get("solver") == "liblinear":
+            return "refit"
+        return "more"
+    return "refit"
+
+
+def _boosting_stops_early(owner):
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+
+    return isinstance(owner, GradientBoostingClassifier | GradientBoostingRegressor) \
+        and owner.get_params(deep=False).get("n_iter_no_change") is not None
+
+
 def _fit(model, X, y):
     if y is None:
         model.fit(X)
@@ -282,7 +332,10 @@ def nested_order(labels, n, seed):
 
     With labels, each class's members are shuffled and spread evenly over the order (member ``j``
     of a class of ``m`` at position ``(j + u) / m``, ``u`` drawn once per class), so the first ``b``
-    hold each class in about its share of the fold.
+    hold each class in about its share of the fold; and each class's first member comes before
+    every other member of any class, so a prefix of at least as many as there are classes holds
+    every class (a rare class would else be missing from the small budgets, and a probability
+    scorer fail on them).
     """
     rng = np.random.default_rng(seed)
     if labels is None:
@@ -290,5 +343,7 @@ def nested_order(labels, n, seed):
     keys = np.empty(n)
     for cls in np.unique(labels):
         members = np.flatnonzero(labels == cls)
-        keys[members[rng.permutation(len(members))]] = (np.arange(len(members)) + rng.random()) / len(members)
+        shuffled = members[rng.permutation(len(members))]
+        keys[shuffled] = (np.arange(len(members)) + rng.random()) / len(members)
+        keys[shuffled[0]] -= 1  # first of all: below every other key (those are in [0, 1))
     return np.argsort(keys, kind="stable")
