@@ -339,6 +339,7 @@ class SuccessiveHalving(Halving):
 
     name = "sha"
     options = ("n_configs", *Halving.options)
+    stops_trials = False  # its prune only notes the last step; a trial stops at its max_step
 
     def __init__(self, space, seed=None, *, n_configs=None, **options):
         super().__init__(space, seed, **options)

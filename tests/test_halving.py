@@ -413,3 +413,19 @@ def test_the_loop_links_trial_numbers_to_configurations_for_asha(tmp_path):
     assert len(run.trials) == 12 and sorted(asha.configs) == list(range(12))  # 6 resumed, 6 new
     assert len(asha.results[1]) == 12  # every trial's rung-1 loss reached the sampler, with its config
     assert {config_key(c) for c, _ in asha.results[1]} == {config_key(t.params) for t in run.trials}
+
+
+def test_sha_alone_leaves_its_top_rung_unwatched_and_a_pruner_watches_it():
+    seen = []
+
+    def loss(config, report):
+        seen.append((report.max_step, report.watched))
+        return config["x"]
+
+    spacedsl.minimize(loss, "x ~ uniform(0, 1)", strategy="sha", n_trials=13,
+                      strategy_options={"max_resource": 9, "factor": 3, "n_configs": 9}, seed=0)
+    assert {(m, w) for m, w in seen} == {(1, True), (3, True), (None, False)}  # its prune only takes notes
+    seen.clear()
+    spacedsl.minimize(loss, "x ~ uniform(0, 1)", strategy="sha", n_trials=13, prune="median",
+                      strategy_options={"max_resource": 9, "factor": 3, "n_configs": 9}, seed=0)
+    assert {w for _, w in seen} == {True}

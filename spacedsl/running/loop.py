@@ -202,6 +202,7 @@ class TrialLoop:
         self.flying, self.retried, self.untold = {}, set(), []
         self.reports, self.stopped, self.max_steps, self.hub = {}, {}, {}, None
         self.judges = [j for j in (proposer, pruner) if callable(getattr(j, "prune", None))]
+        self.watchers = [j for j in self.judges if j is not proposer or capability(proposer, "stops_trials")]
         self.on_start = getattr(proposer, "started", None)
         self.twins, self.twins_read = {}, 0.0
         if pruner is not None and pruner not in self.judges:
@@ -317,7 +318,7 @@ class TrialLoop:
         self.max_steps[number], self.reports[number] = max_step, []
         if self.on_start is not None:
             self.on_start(number, config)
-        watched = bool(self.judges) or max_step is not None
+        watched = bool(self.watchers) or max_step is not None
         if self.workers.inline:
             report = Reporter(number, max_step, decide=self.decide, watched=watched)
         else:

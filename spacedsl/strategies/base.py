@@ -18,6 +18,9 @@ defaults when absent:
 * ``budgeted = False``: ``True`` (sha, hyperband, asha) means the strategy takes
   ``min_resource``, ``max_resource`` and ``factor`` options, which ``search`` fills from
   the evaluator's resource when they are not given.
+* ``stops_trials = True``: with ``False`` (sha, hyperband), the strategy's ``prune`` only
+  notes the reports and never answers True, so it alone does not make a trial "watched"
+  (``report.watched``: an evaluator may then skip the budgets below the trial's last).
 
 Stopping early: ``ask`` may return `Suggestion` objects (a configuration with the
 ``max_step`` at which its trial should stop, a rung of successive halving); the loop
@@ -46,11 +49,12 @@ def config_key(config, ignore=()):
 
 
 def capability(strategy, name):
-    """A capability (``adaptive``, ``keeps_order``, ``budgeted``) of a strategy factory or object, or its default."""
+    """A capability (``adaptive``, ``keeps_order``, ``budgeted``, ``stops_trials``) of a strategy factory or
+    object, or its default."""
     return bool(getattr(strategy, name, CAPABILITIES[name]))
 
 
-CAPABILITIES = {"adaptive": True, "keeps_order": False, "budgeted": False}
+CAPABILITIES = {"adaptive": True, "keeps_order": False, "budgeted": False, "stops_trials": True}
 
 
 class Suggestion(dict):
