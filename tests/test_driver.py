@@ -296,3 +296,31 @@ def test_a_twin_whose_process_is_gone_is_run_here(tmp_path, monkeypatch):
     assert any(t.params == {"x": "a"} and t.max_step == 1 and t.state == "pruned" for t in result.trials
                if t.number != number)  # and run here instead
     assert result.best_params == {"x": "a"}
+
+
+class WhereAmI:
+    """A loss that writes down which process ran it."""
+
+    def __init__(self, target, log):
+        self.target, self.log = target, log
+
+    def __call__(self, c):
+        with open(self.log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return (c["x"] - self.target) ** 2
+
+
+def test_the_pool_is_kept_between_searches_and_each_runs_its_own_task(tmp_path, monkeypatch):
+    import glob
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the task files go here
+    pids, results = [], []
+    for target in (0.1, 0.9):
+        log = tmp_path / f"pids-{target}"
+        results.append(spacedsl.minimize(WhereAmI(target, log), "x ~ uniform(0, 1)", strategy="random",
+                                         n_trials=6, n_jobs=2, seed=0))
+        pids.append(set(log.read_text().split()))
+        assert glob.glob(str(tmp_path / "spacedsl-task-*")) == []  # the search's task file is gone
+    assert pids[1] <= pids[0] and str(os.getpid()) not in pids[0]  # the same workers served both searches
+    assert abs(results[0].best_params["x"] - 0.1) < 0.2 and abs(results[1].best_params["x"] - 0.9) < 0.2

@@ -2,9 +2,11 @@
 
 * **inline** (``n_jobs=1``, no executor): each trial runs in this process, one after another;
 * **local workers** (``n_jobs`` > 1, or -1 for every core): a loky process pool (loky is the
-  process backend joblib, and so scikit-learn's ``n_jobs``, runs on), started for the search and
-  shut down after it — not joblib's shared pool, so a search and the joblib jobs inside its
-  trials do not restart each other's workers;
+  process backend joblib, and so scikit-learn's ``n_jobs``, runs on), started by the first search
+  that needs it and kept for the next ones of the same size (a notebook's second search starts at
+  once) — not joblib's shared pool, so a search and the joblib jobs inside its trials do not restart
+  each other's workers. A search's task (estimator and data, or the function) is written once to a
+  temporary file, which each worker reads once, at its first trial of that search;
 * **any** ``concurrent.futures.Executor``, and a ``dask.distributed.Client`` (through its
   ``get_executor``; the task, with its estimator and data, is scattered to the workers once).
 
@@ -16,13 +18,17 @@ failed one.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import contextlib
 import numbers
 import os
+import pickle
 import signal
+import tempfile
 import threading
 import time
+import uuid
 
 import attrs
 
@@ -76,11 +82,11 @@ def _alarm(seconds):
 
 
 def run_task(task, config, trial_timeout=None, report=None):
-    """Run ``task(config, report) -> Outcome`` in a worker (task None: the one this worker was
-    started with); an exception or a timeout becomes a failed Outcome."""
-    task = _WORKER_TASK if task is None else task
+    """Run ``task(config, report) -> Outcome`` in a worker (a `TaskFile`: the search's task, read once
+    per worker); an exception or a timeout becomes a failed Outcome."""
     start = time.perf_counter()
     try:
+        task = task.load() if isinstance(task, TaskFile) else task
         with _alarm(trial_timeout):
             outcome = task(dict(config), report)
     except TrialTimeout:
@@ -125,7 +131,7 @@ class Workers:
 
     def __init__(self, n_jobs=1, executor=None):
         self.inline = False
-        self._client = self._executor = self._task = self._ref = None
+        self._client = self._executor = self._task = self._ref = self._file = None
         self._pool_size = 0  # our own loky pool's size (0: not ours)
         if executor is None:
             n = _n_jobs(n_jobs, cap=True)
@@ -158,40 +164,118 @@ class Workers:
         """Start ``run_task(task, config, report)``; a `concurrent.futures.Future` of its `Outcome`.
 
         The task (estimator and data, or the function) goes to each worker once, not with every
-        trial: as our pool's initializer argument, or scattered to a Dask cluster."""
+        trial: as a `TaskFile` our pool's workers read once, or scattered to a Dask cluster."""
         if self._client is not None:
             if self._task is not task:
                 self._task, self._ref = task, self._client.scatter(task, broadcast=True, hash=False)
             return self._executor.submit(run_task, self._ref, config, trial_timeout, report)
         if not self._pool_size:
             return self._executor.submit(run_task, task, config, trial_timeout, report)
-        if self._executor is None or self._task is not task:
-            self._start_pool(task)
+        if self._task is not task:
+            self._drop_file()
+            self._task, self._file = task, TaskFile.write(task)
+        if self._executor is None:
+            self._executor = _shared_pool(self._pool_size)
         try:
-            return self._executor.submit(run_task, None, config, trial_timeout, report)
+            return self._executor.submit(run_task, self._file, config, trial_timeout, report)
         except RuntimeError:  # our pool broke: a worker died (a crash in C code, the OS killing it)
-            self._start_pool(task)
-            return self._executor.submit(run_task, None, config, trial_timeout, report)
-
-    def _start_pool(self, task):
-        from joblib.externals.loky import ProcessPoolExecutor
-
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, kill_workers=True)
-        self._task = task
-        self._executor = ProcessPoolExecutor(max_workers=self._pool_size, initializer=_worker_init,
-                                             initargs=(task, os.getpid()), env=_thread_limits(self._pool_size))
+            _drop_pool(self._executor)
+            self._executor = _shared_pool(self._pool_size)
+            return self._executor.submit(run_task, self._file, config, trial_timeout, report)
 
     def close(self, wait=True):
-        """Shut down what the search started (our pool; a Dask client's wrapper, not the client).
-        ``wait=False`` (after Ctrl-C, or a trial that would not stop) kills our pool's workers."""
+        """Release what the search used: its task file; our pool stays for the next search, except with
+        ``wait=False`` (after Ctrl-C, or a trial that would not stop), which kills its workers; a Dask
+        client's wrapper is shut down, not the client."""
         if self._client is not None:
             self._executor.shutdown(wait=False)  # releases (cancels) our futures; the client stays
-        elif self._pool_size and self._executor is not None:
-            if wait:
-                self._executor.shutdown(wait=True)
-            else:
-                self._executor.shutdown(wait=False, kill_workers=True)
+        elif self._pool_size and self._executor is not None and not wait:
+            _drop_pool(self._executor)
+        self._drop_file()
+
+    def _drop_file(self):
+        if self._file is not None:
+            self._file.remove()
+            self._file = None
+
+
+class TaskFile:
+    """A search's task, pickled once into a temporary file for our pool's workers: each reads it at
+    its first trial of the search and keeps it (by ``token``) for the rest.
+
+    Attributes:
+        token: What tells one search's task from another's.
+        path: The file.
+    """
+
+    def __init__(self, token, path):
+        self.token, self.path = token, path
+
+    @classmethod
+    def write(cls, task):
+        from joblib.externals.loky.backend.reduction import dump  # loky's pickler: lambdas, closures work
+
+        fd, path = tempfile.mkstemp(prefix="spacedsl-task-", suffix=".pkl")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                dump(task, f)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return cls(uuid.uuid4().hex, path)
+
+    def load(self):
+        global _WORKER_TASK
+        if _WORKER_TASK[0] != self.token:
+            _WORKER_TASK = (None, None)  # the last search's task goes first
+            with open(self.path, "rb") as f:
+                _WORKER_TASK = (self.token, pickle.load(f))
+        return _WORKER_TASK[1]
+
+    def remove(self):
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def __reduce__(self):
+        return TaskFile, (self.token, self.path)
+
+
+_POOL = {}  # our loky pool, kept between searches: {"executor": ..., "key": (size, environment)}
+_POOL_LOCK = threading.Lock()
+
+
+def _shared_pool(size):
+    """Our pool of ``size`` workers: the one kept from an earlier search when it has that size and
+    environment, else a new one (the old one shut down)."""
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    key = (size, tuple(sorted(_thread_limits(size).items())))
+    with _POOL_LOCK:
+        executor = _POOL.get("executor")
+        if executor is not None and _POOL["key"] == key:
+            return executor
+        if executor is not None:
+            executor.shutdown(wait=False, kill_workers=True)
+        executor = ProcessPoolExecutor(max_workers=size, initializer=_worker_init, initargs=(os.getpid(),),
+                                       env=dict(key[1]))
+        _POOL.update(executor=executor, key=key)
+        return executor
+
+
+def _drop_pool(executor):
+    """Kill a pool's workers (broken, or running a trial that would not stop); the next search starts anew."""
+    with _POOL_LOCK:
+        if _POOL.get("executor") is executor:
+            _POOL.clear()
+    executor.shutdown(wait=False, kill_workers=True)
+
+
+@atexit.register
+def _shutdown_pool():
+    executor = _POOL.get("executor")
+    if executor is not None:
+        _POOL.clear()
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
@@ -208,14 +292,12 @@ def _thread_limits(n_workers):
     return {var: os.environ.get(var, share) for var in THREAD_VARS}
 
 
-_WORKER_TASK = None  # in our pool's workers: the search's task, sent once when the worker starts
+_WORKER_TASK = (None, None)  # in our pool's workers: (token, task) of the search it last ran a trial of
 
 
-def _worker_init(task, driver=None):
-    """In our pool's workers: keep the task; Ctrl-C is the driver's to handle (it records the
-    running trials, then stops the workers)."""
-    global _WORKER_TASK
-    _WORKER_TASK = task
+def _worker_init(driver=None):
+    """In our pool's workers: Ctrl-C is the driver's to handle (it records the running trials, then
+    stops the workers); a worker whose driver dies ends itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     driver = os.getppid() if driver is None else driver  # given: the driver may be gone before we start
     threading.Thread(target=_orphan_watch, args=(driver,), name="spacedsl-orphan-watch", daemon=True).start()
