@@ -4,8 +4,9 @@
 * **local workers** (``n_jobs`` > 1, or -1 for every core): a loky process pool (loky is the
   process backend joblib, and so scikit-learn's ``n_jobs``, runs on), started by the first search
   that needs it and kept for the next ones of the same size (a notebook's second search starts at
-  once) — not joblib's shared pool, so a search and the joblib jobs inside its trials do not restart
-  each other's workers. A search's task (estimator and data, or the function) is written once to a
+  once; a worker idle for `IDLE_TIMEOUT` seconds exits, with the task it holds) — not joblib's
+  shared pool, so a search and the joblib jobs inside its trials do not restart each other's
+  workers. A search's task (estimator and data, or the function) is written once to a
   temporary file, which each worker reads once, at its first trial of that search;
 * **any** ``concurrent.futures.Executor``, and a ``dask.distributed.Client`` (through its
   ``get_executor``; the task, with its estimator and data, is scattered to the workers once).
@@ -241,6 +242,7 @@ class TaskFile:
 
 
 _POOL = {}  # our loky pool, kept between searches: {"executor": ..., "key": (size, environment)}
+IDLE_TIMEOUT = 300  # seconds an idle worker lives on (and holds its last search's task), as joblib's pool
 _POOL_LOCK = threading.Lock()
 
 
@@ -257,7 +259,7 @@ def _shared_pool(size):
         if executor is not None:
             executor.shutdown(wait=False, kill_workers=True)
         executor = ProcessPoolExecutor(max_workers=size, initializer=_worker_init, initargs=(os.getpid(),),
-                                       env=dict(key[1]))
+                                       env=dict(key[1]), timeout=IDLE_TIMEOUT)
         _POOL.update(executor=executor, key=key)
         return executor
 
