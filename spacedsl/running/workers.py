@@ -273,7 +273,9 @@ def _drop_pool(executor):
 
 
 @atexit.register
-def _shutdown_pool():
+def shutdown_pool():
+    """Stop the loky pool kept between searches now (its workers, and the data they hold, go); the
+    next ``n_jobs > 1`` search starts a new one."""
     executor = _POOL.get("executor")
     if executor is not None:
         _POOL.clear()
