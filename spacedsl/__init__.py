@@ -41,6 +41,8 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
         globals()[name] = value  # the next lookup is an ordinary attribute
         return value
+    if name.startswith("__"):  # introspection (``__wrapped__``...): not a submodule
+        raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
     try:  # a submodule: spacedsl.plot (needs the [plot] extra), spacedsl.integrations, ...
         return importlib.import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as exc:

@@ -135,3 +135,14 @@ def test_the_lexer_module_imports_only_pygments():
         elif isinstance(node, pyast.ImportFrom):
             imported.add("." if node.level else node.module.split(".")[0])
     assert imported <= {"__future__", "re", "pygments"}, imported
+
+
+def test_pygments_loading_the_lexer_imports_almost_nothing_of_spacedsl():
+    import subprocess
+    import sys
+    code = ("import sys, spacedsl.tooling.highlight; import spacedsl; "
+            "print(sorted(m for m in sys.modules if m.startswith('spacedsl')), 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("]")[0] + "]" == "['spacedsl', 'spacedsl.tooling', 'spacedsl.tooling.highlight']"
+    assert out.stdout.strip().endswith("False")  # import spacedsl is lazy too (PEP 562): no numpy yet
