@@ -269,10 +269,10 @@ def _ask_driver(address, authkey, message):
                     conn = _CONNECTIONS[address] = Client(address, authkey=authkey)
                 except OSError as exc:
                     _UNREACHABLE.add(address)
-                    warnings.warn(f"report(step, value) cannot reach the search's driver at {address!r} ({exc}); "
-                                  "this worker's trials run to their end and their reports are not kept (run "
-                                  "workers on the driver's machine, or use a Dask client)", RuntimeWarning,
-                                  stacklevel=3)
+                    warnings.warn(f"report(step, value) cannot reach the search's driver at {address!r} ({exc}): "
+                                  "the search is over, or this worker is on another machine; its trials run to "
+                                  "their end and their reports are not kept (run workers on the driver's machine, "
+                                  "or use a Dask client)", RuntimeWarning, stacklevel=3)
                     return False
             conn.send(message)
             return conn.recv()
