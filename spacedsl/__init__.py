@@ -41,14 +41,15 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
         globals()[name] = value  # the next lookup is an ordinary attribute
         return value
-    if name.startswith("__"):  # introspection (``__wrapped__``...): not a submodule
-        raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
-    try:  # a submodule: spacedsl.plot (needs the [plot] extra), spacedsl.integrations, ...
+    if name in _submodules():  # spacedsl.plot (needs the [plot] extra), spacedsl.integrations, ...
         return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
     raise AttributeError(f"module 'spacedsl' has no attribute {name!r}")
+
+
+def _submodules():
+    """The names of this package's own modules (from its folder): the only names imported on demand."""
+    import pkgutil
+    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
 
 
 def __dir__():
