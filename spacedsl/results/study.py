@@ -26,9 +26,8 @@ import attrs
 
 from ..language.errors import did_you_mean
 from ..space import Space, as_space
-from ..storage.sqlite import Store, left_over
-from ..storage.trials import (COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial, best_candidates,
-                              reports_of)
+from ..storage.sqlite import Store, left_over, row_trial
+from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial, best_candidates
 
 STATES = (COMPLETE, PRUNED, FAILED, INTERRUPTED, RUNNING)  # the order counts and legends use
 
@@ -161,8 +160,7 @@ def _from_store(store, study, path):
     for r in rows:
         if left_over(r):  # running in a process that is gone: as opening the study will record it
             r.update(state=FAILED, error=INTERRUPTED)
-    trials = [Trial(r["number"], r["params"], r["value"], r["state"], r["error"], r["duration"] or 0.0,
-                    r.get("step"), r.get("max_step"), reports_of(r.get("info"))) for r in rows]
+    trials = [row_trial(r) for r in rows]
     started = [r.get("started") for r in rows]
     finished = [r.get("finished") for r in rows]
     times = [t for t in started + finished if t is not None]

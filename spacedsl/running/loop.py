@@ -51,8 +51,8 @@ import attrs
 
 from .. import plugins
 from ..storage import open_storage, open_study
-from ..storage.sqlite import left_over
-from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial, reports_of
+from ..storage.sqlite import left_over, row_trial
+from ..storage.trials import COMPLETE, FAILED, FULL, INTERRUPTED, PRUNED, RUNNING, TAKEN, Trial
 from ..strategies.base import Suggestion, capability, config_key, max_step_of
 from ..strategies.pruning import make_pruner
 from .reports import ReportHub, Reporter
@@ -424,9 +424,7 @@ class TrialLoop:
         latest = {}  # by key, its last run (rows come by number): (Trial, its process is gone)
         if hasattr(self.store, "trial_rows"):
             for row in self.store.trial_rows(self.study):
-                trial = Trial(row["number"], row["params"], row["value"], row["state"], row["error"],
-                              row["duration"] or 0.0, row["step"], row["max_step"], reports_of(row["info"]))
-                latest[_key(trial.params, trial.max_step)] = (trial, left_over(row))
+                latest[_key(row["params"], row["max_step"])] = (row_trial(row), left_over(row))
         else:
             for trial in self.store.trials(self.study):
                 latest[_key(trial.params, trial.max_step)] = (trial, False)

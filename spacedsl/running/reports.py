@@ -204,8 +204,7 @@ class ReportHub:
                 timer.cancel()
             while True:
                 try:
-                    message = conn.recv()
-                    number, step, value = message
+                    number, step, value = conn.recv()
                 except (EOFError, OSError, ValueError, TypeError):
                     return
                 slot = _Slot()

@@ -163,6 +163,12 @@ def _is_dead(worker, heartbeat=None, now=None):
     return False
 
 
+def row_trial(row):
+    """The `Trial` a row of `Store.trial_rows` holds (its reports read from its info)."""
+    return Trial(row["number"], row["params"], row["value"], row["state"], row["error"], row["duration"] or 0.0,
+                 row.get("step"), row.get("max_step"), reports_of(row.get("info")))
+
+
 def left_over(row, now=None):
     """Whether a trial row (a dict of `Store.trial_rows`) is ``running`` in a process that is gone:
     what opening its study marks failed ``"interrupted"`` (a read-only listing only reads it so)."""
