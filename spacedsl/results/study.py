@@ -27,7 +27,7 @@ import attrs
 from ..language.errors import did_you_mean
 from ..space import Space, as_space
 from ..storage.sqlite import Store, left_over, row_trial
-from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Trial, best_candidates
+from ..storage.trials import COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, best_candidates
 
 STATES = (COMPLETE, PRUNED, FAILED, INTERRUPTED, RUNNING)  # the order counts and legends use
 
